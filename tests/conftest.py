@@ -1,0 +1,96 @@
+"""Shared fixtures: every database test runs on the embedded PostgreSQL and on a MySQL-family server."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import pytest
+
+from servers import PrivateMariaDB, find_mariadbd, raise_packet_limit
+
+BACKENDS = ("postgresql", "mysql")
+
+
+@dataclass
+class Backend:
+    """A test database server: its name, URL (None for the embedded server) and subprocess environment."""
+
+    name: str
+    url: str | None
+    env: dict = field(default_factory=dict)
+
+    def connect(self):
+        from nda_ext import db
+
+        return db.use_embedded() if self.url is None else db.use_server(self.url)
+
+
+@pytest.fixture(scope="session")
+def test_home(tmp_path_factory):
+    """A private NDA_EXT_HOME: the embedded PostgreSQL of the tests lives (and is stopped) here."""
+    home = tmp_path_factory.mktemp("nda_ext_home")
+    previous = os.environ.get("NDA_EXT_HOME")
+    os.environ["NDA_EXT_HOME"] = str(home)
+    yield home
+    from nda_ext import db
+
+    db.stop_embedded()
+    if previous is None:
+        os.environ.pop("NDA_EXT_HOME", None)
+    else:
+        os.environ["NDA_EXT_HOME"] = previous
+
+
+@pytest.fixture(scope="session")
+def mysql_url(tmp_path_factory):
+    """URL of a MySQL-family server: NDA_EXT_TEST_MYSQL, else a private mariadbd; skipped (failed in CI) if neither."""
+    url = os.environ.get("NDA_EXT_TEST_MYSQL")
+    if url:
+        raise_packet_limit(url)
+        yield url
+        return
+    binary = find_mariadbd()
+    if binary is None:
+        message = "no MySQL-family server: set NDA_EXT_TEST_MYSQL=mysql://user:pw@host:port or install mariadbd"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PrivateMariaDB(tmp_path_factory.mktemp("mariadb")).start(binary)
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request, test_home):
+    """One test server per parameter; tests using it run once per backend."""
+    if request.param == "postgresql":
+        env = {"NDA_EXT_HOME": str(test_home)}
+        yield Backend("postgresql", None, env)
+        return
+    from nda_ext.db import parse_url
+
+    url = request.getfixturevalue("mysql_url")
+    settings = parse_url(url)
+    env = {"DJ_HOST": settings["host"], "DJ_PORT": str(settings["port"]), "DJ_USER": settings["user"],
+           "DJ_PASS": settings["password"], "DJ_BACKEND": "mysql", "DJ_USE_TLS": "false"}
+    yield Backend("mysql", url, env)
+
+
+def _drop_all(schemas: dict) -> None:
+    for module in reversed(list(schemas.values())):
+        if getattr(module, "schema", None) is not None and module.schema.exists:
+            module.schema.drop(prompt=False)
+
+
+@pytest.fixture(scope="session")
+def pipeline(backend):
+    """All schemas activated under a per-run test prefix on ``backend``; dropped at teardown."""
+    import nda_ext
+
+    connection = backend.connect()
+    prefix = f"test{os.getpid()}_"
+    schemas = nda_ext.activate(prefix=prefix, connection=connection)
+    backend.env["NDA_EXT_PREFIX"] = prefix
+    yield schemas
+    _drop_all(schemas)
