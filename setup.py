@@ -25,7 +25,8 @@ setup(
         "pyarrow",
     ],
     extras_require={
-        "test": ["pytest", "responses", "nbclient", "nbformat", "ipykernel"],
+        "test": ["pytest", "responses", "nbclient", "nbformat", "ipykernel", "neuralpredictors==0.3.0",
+                 "scikit-image", "h5py"],
         "notebooks": ["jupyterlab", "ipykernel"],
     },
     entry_points={"console_scripts": ["nda-ext=nda_ext.cli:main"]},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -43,3 +44,13 @@ def bulk_insert(table, rows: Iterable[Mapping], **insert_kwargs) -> int:
     if rows:
         table.insert(rows, chunk_size=chunk_rows(rows), **insert_kwargs)
     return len(rows)
+
+
+@contextmanager
+def atomic(connection):
+    """A transaction on ``connection``, or nothing when one is already open (the outer one decides)."""
+    if connection.in_transaction:
+        yield connection
+        return
+    with connection.transaction:
+        yield connection

@@ -94,3 +94,24 @@ def pipeline(backend):
     backend.env["NDA_EXT_PREFIX"] = prefix
     yield schemas
     _drop_all(schemas)
+
+
+#: The demo size the database tests use: small, but with enough Monet2 and oracle trials for the science checks.
+TEST_DEMO = {"n_units": 120, "duration_s": 600.0, "scans": ((4, 7), (5, 6))}
+
+
+@pytest.fixture(scope="session")
+def demo_dataset():
+    """A generated demo dataset (no database), shared by both backends."""
+    from nda_ext.sources.demo import DemoConfig, generate
+
+    return generate(DemoConfig(seed=1, **TEST_DEMO))
+
+
+@pytest.fixture(scope="session")
+def demo_loaded(pipeline, demo_dataset):
+    """The schemas with the demo dataset loaded."""
+    from nda_ext.sources.demo.load import load
+
+    load(pipeline, demo_dataset, "test", progress=False)
+    return pipeline

@@ -13,7 +13,7 @@ import os
 from types import ModuleType
 
 #: Schema modules in dependency order (each may reference the ones before it).
-SCHEMA_NAMES: tuple[str, ...] = ("nda", "demo")
+SCHEMA_NAMES: tuple[str, ...] = ("nda", "demo", "tuning")
 
 DEFAULT_PREFIX = "nda_ext_"
 
@@ -59,13 +59,15 @@ def activate(prefix: str | None = None, nda: str | None = None, *, create_tables
         bound["nda"] = nda_module
     for name, module in bound.items():
         if name != "nda":
+            module.nda = nda_module  # makes and key sources resolve `nda` at call time
             _bind(module.schema, prefix + name, connection, create_tables, {"nda": nda_module})
     return bound
 
 
 def _bind(schema, name: str, connection, create_tables, add_objects: dict) -> None:
-    """Activate ``schema`` as ``name``, re-binding it if it was bound to another database or connection."""
-    if schema.database is not None and (schema.database != name or schema.connection is not connection):
+    """Activate ``schema`` as ``name``, re-binding it if it was bound elsewhere or its schema was dropped."""
+    stale = schema.database != name or schema.connection is not connection or not schema.exists
+    if schema.database is not None and stale:
         schema.database = None
     if schema.database is None:
         schema.activate(name, connection=connection, create_tables=create_tables, add_objects=add_objects or None)

@@ -2,7 +2,7 @@
 
 import datajoint as dj
 
-from . import nda
+from . import nda  # rebound by activate(nda=...)
 
 schema = dj.Schema()
 

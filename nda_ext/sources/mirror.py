@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..insert import bulk_insert
+from ..insert import atomic, bulk_insert
 
 #: Mirror tables in an order that satisfies every foreign key.
 INSERT_ORDER: tuple[str, ...] = (
@@ -121,7 +121,7 @@ def insert_tables(nda, tables: Mapping[str, list[Mapping]], *, progress: bool = 
     tables = dict(tables, Condition=conditions_of(tables))
     counts = {}
     names = [name for name in INSERT_ORDER if tables.get(name)]
-    with nda.schema.connection.transaction:
+    with atomic(nda.schema.connection):
         for name in tqdm(names, desc="insert nda", disable=not progress):
             shared = name in SHARED_TABLES  # conditions are shared between scans
             counts[name] = bulk_insert(getattr(nda, name)(), tables[name],
