@@ -44,3 +44,19 @@ def fetch_oracle_raster(nda, unit_key: dict, n_repeats: int = 10) -> tuple[np.nd
     raster = oracle_raster(trace, unit_sample_times(nda, unit_key), starts, ends, index, n_frames)[0]
     pearson = (nda.Oracle & unit_key).to_arrays("pearson")
     return raster, (float(pearson[0]) if len(pearson) else None)
+
+
+def field_masks(nda, field_key: dict, mask_type: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of a field as an image stack (px_height x px_width x n_masks, float32) and their mask_ids.
+
+    Segmentation pixels are 1-based column-major (Fortran) indices, as in nda.
+    """
+    height, width = (nda.Field & field_key).fetch1("px_height", "px_width")
+    query = nda.Segmentation * nda.MaskClassification & field_key
+    if mask_type is not None:
+        query &= {"mask_type": mask_type}
+    mask_ids, pixels, weights = query.to_arrays("mask_id", "pixels", "weights", order_by="mask_id")
+    masks = np.zeros((int(height) * int(width), len(mask_ids)), np.float32)
+    for i, (pix, w) in enumerate(zip(pixels, weights)):
+        masks[np.asarray(pix, int).ravel() - 1, i] = np.asarray(w, np.float32).ravel()
+    return masks.reshape(int(height), int(width), -1, order="F"), np.asarray(mask_ids)

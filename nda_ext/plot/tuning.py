@@ -87,7 +87,8 @@ def plot_pref_ori_histogram(df, area_col="brain_area", ori_col="pref_ori", bin_d
     for area, group in df.groupby(area_col, sort=True):
         values = group[ori_col].to_numpy(dtype=float)
         values = values[np.isfinite(values)] % 180.0
-        ax.hist(values, bins=bins, density=density and values.size > 0, histtype="step", label=f"{area} (n={values.size})")
+        ax.hist(values, bins=bins, density=density and values.size > 0, histtype="step",
+                label=f"{area} (n={values.size})")
     ax.set_xlabel("preferred orientation (deg)")
     ax.set_ylabel("density" if density else "units")
     ax.set_xticks(np.arange(0, 181, 45))
