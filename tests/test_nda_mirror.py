@@ -92,7 +92,7 @@ def test_standard_joins_and_clean_values(pipeline):
     nda = pipeline["nda"]
     insert_tables(nda, _minimal_scan(), progress=False)
     try:
-        joined = (nda.Trial * nda.Monet2).to_dicts()
+        joined = (nda.Trial * nda.Monet2 & {"session": 1}).to_dicts()
         assert len(joined) == 1 and joined[0]["n_dirs"] == 16
         assert isinstance(joined[0]["fps"], float)
         areas = (nda.AreaMembership & {"session": 1}).to_pandas()

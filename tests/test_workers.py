@@ -35,7 +35,7 @@ def test_two_workers_make_every_key_once_and_record_errors(backend, demo_loaded,
     tuning = demo_loaded["tuning"]
     deploy(demo_loaded)
     names = ["tuning.DirectionTuning", "tuning.Oracle"]
-    (tuning.DirectionTuning & {"direction_method": "default"}).delete(prompt=False)
+    tuning.DirectionTuning.delete(prompt=False)
     tuning.Oracle.delete(prompt=False)
     made, outputs = run_workers(backend, tables=names)
 
