@@ -6,6 +6,7 @@ Sizes default to the laptop demo (2 scans x 300 units x 10 min); ``NDA_EXT_DEMO_
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 from pathlib import Path
@@ -48,14 +49,22 @@ def ensure_demo(schemas: dict | None = None, name: str = "default", progress: bo
     return schemas
 
 
+def part_tables(cls) -> list[type]:
+    """The Part table classes declared inside a master table class."""
+    import datajoint as dj
+
+    return [member for _, member in inspect.getmembers(cls, inspect.isclass)
+            if issubclass(member, dj.Part) and member is not cls]
+
+
 def summary(schemas: dict) -> pd.DataFrame:
     """Rows per table of every bound schema (parts included), for the demo's report."""
     rows = []
     for short, module in schemas.items():
         for cls, _ in module.schema.declare_list:
             rows.append({"table": f"{short}.{cls.__name__}", "rows": len(cls())})
-            for part in getattr(cls, "parts", lambda **_: [])(as_objects=True):
-                rows.append({"table": f"{short}.{cls.__name__}.{part.__class__.__name__}", "rows": len(part)})
+            for part in part_tables(cls):
+                rows.append({"table": f"{short}.{cls.__name__}.{part.__name__}", "rows": len(part())})
     return pd.DataFrame(rows)
 
 
