@@ -24,7 +24,7 @@ def run_workers(backend, n=2, tables=()):
 def broken_method(demo_loaded):
     tuning = demo_loaded["tuning"]
     row = dict((tuning.DirectionMethod & {"direction_method": "fast"}).fetch1(), direction_method="broken",
-               latency_s=float("nan"), description="NaN latency: every make fails")
+               precision_deg=0.0, description="zero precision: every make fails")
     tuning.DirectionMethod.insert1(row)
     yield row
     (tuning.DirectionTuning & {"direction_method": "broken"}).delete(prompt=False)
@@ -47,11 +47,11 @@ def test_two_workers_make_every_key_once_and_record_errors(backend, demo_loaded,
     assert made == good + n_scans, outputs               # each key made by exactly one of the workers
     assert table.loc["tuning.DirectionTuning", "errors"] == n_scans
     errors = tuning.DirectionTuning.jobs.errors.to_dicts()
-    assert all("latency_s" in e["error_message"] for e in errors)
+    assert all("precision_deg" in e["error_message"] for e in errors)
     assert all("Traceback" in str(e["error_stack"]) or "make" in str(e["error_stack"]) for e in errors)
 
     # fix the settings, clear the errors, run again: the failed keys are made
-    tuning.DirectionMethod.update1(dict(broken_method, latency_s=0.1))
+    tuning.DirectionMethod.update1(dict(broken_method, precision_deg=1.0))
     tuning.DirectionTuning.jobs.errors.delete()
     made_again, _ = run_workers(backend, tables=names)
     assert made_again == n_scans
