@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -56,9 +59,12 @@ def mysql_url(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    server = PrivateMariaDB(tmp_path_factory.mktemp("mariadb")).start(binary)
+    # not under pytest's basetemp: that folder is private to root, and mariadbd runs as the mysql user
+    workdir = Path(tempfile.mkdtemp(prefix="nda_ext_mariadb_"))
+    server = PrivateMariaDB(workdir).start(binary)
     yield server.url
     server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
