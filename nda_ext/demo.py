@@ -39,6 +39,7 @@ def ensure_demo(schemas: dict | None = None, name: str = "default", progress: bo
     import nda_ext
 
     from .sources.demo import generate
+    from .sources.demo.cave import ensure_demo_em, import_demo_em
     from .sources.demo.load import load
 
     schemas = schemas or nda_ext.activate()
@@ -46,6 +47,8 @@ def ensure_demo(schemas: dict | None = None, name: str = "default", progress: bo
         started = time.perf_counter()
         dataset = generate(demo_config(**sizes))
         load(schemas, dataset, name, generation_s=time.perf_counter() - started, progress=progress)
+        import_demo_em(schemas, dataset, name)
+    ensure_demo_em(schemas, name)
     return schemas
 
 

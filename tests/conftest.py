@@ -22,6 +22,8 @@ class Backend:
     name: str
     url: str | None
     env: dict = field(default_factory=dict)
+    prefix: str = ""
+    connection: object = None
 
     def connect(self):
         from nda_ext import db
@@ -30,15 +32,19 @@ class Backend:
 
 
 @pytest.fixture(scope="session")
-def test_home(tmp_path_factory):
-    """A private NDA_EXT_HOME: the embedded PostgreSQL of the tests lives (and is stopped) here."""
-    home = tmp_path_factory.mktemp("nda_ext_home")
+def test_home():
+    """A private NDA_EXT_HOME: the embedded PostgreSQL of the tests lives (and is stopped) here.
+
+    Not under pytest's basetemp, which is private to root: the server runs as its own system user.
+    """
+    home = Path(tempfile.mkdtemp(prefix="nda_ext_home_"))
     previous = os.environ.get("NDA_EXT_HOME")
     os.environ["NDA_EXT_HOME"] = str(home)
     yield home
     from nda_ext import db
 
     db.stop_embedded()
+    shutil.rmtree(home, ignore_errors=True)
     if previous is None:
         os.environ.pop("NDA_EXT_HOME", None)
     else:
@@ -46,7 +52,7 @@ def test_home(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def mysql_url(tmp_path_factory):
+def mysql_url():
     """URL of a MySQL-family server: NDA_EXT_TEST_MYSQL, else a private mariadbd; skipped (failed in CI) if neither."""
     url = os.environ.get("NDA_EXT_TEST_MYSQL")
     if url:
@@ -98,8 +104,24 @@ def pipeline(backend):
     prefix = f"test{os.getpid()}_"
     schemas = nda_ext.activate(prefix=prefix, connection=connection)
     backend.env["NDA_EXT_PREFIX"] = prefix
+    backend.prefix, backend.connection = prefix, connection
     yield schemas
-    _drop_all(schemas)
+    _drop_all(nda_ext.activate(prefix=prefix, connection=connection))
+
+
+@pytest.fixture(autouse=True)
+def rebind_schemas(request):
+    """Re-bind the schema modules to this backend's test schemas before each test that uses them.
+
+    Schema modules are process-wide singletons; a test that activates them elsewhere (e.g. attached to a legacy
+    nda) must not leave the next test talking to the wrong schemas.
+    """
+    if "pipeline" in request.fixturenames or "demo_loaded" in request.fixturenames:
+        import nda_ext
+
+        backend = request.getfixturevalue("backend")
+        request.getfixturevalue("pipeline")
+        nda_ext.activate(prefix=backend.prefix, connection=backend.connection)
 
 
 #: The demo size the database tests use: small, but with enough Monet2 and oracle trials for the science checks.
@@ -115,9 +137,11 @@ def demo_dataset():
 
 
 @pytest.fixture(scope="session")
-def demo_loaded(pipeline, demo_dataset):
+def demo_loaded(backend, pipeline, demo_dataset):
     """The schemas with the demo dataset loaded."""
+    import nda_ext
     from nda_ext.sources.demo.load import load
 
-    load(pipeline, demo_dataset, "test", progress=False)
-    return pipeline
+    schemas = nda_ext.activate(prefix=backend.prefix, connection=backend.connection)
+    load(schemas, demo_dataset, "test", progress=False)
+    return schemas

@@ -1,8 +1,10 @@
 """The `nda-ext` command line: embedded server lifecycle, status report, unknown tables."""
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import psycopg2
 
@@ -15,8 +17,9 @@ def nda_ext(*args, env=None, check=True):
     return result
 
 
-def test_embedded_server_outlives_the_process_that_started_it(tmp_path):
-    env = {"NDA_EXT_HOME": str(tmp_path / "home")}
+def test_embedded_server_outlives_the_process_that_started_it():
+    home = tempfile.mkdtemp(prefix="nda_ext_cli_")  # not pytest's root-only basetemp: the server has its own user
+    env = {"NDA_EXT_HOME": home}
     env_without_host = {k: v for k, v in os.environ.items() if not k.startswith("DJ_")}
     try:
         started = subprocess.run([sys.executable, "-m", "nda_ext.cli", "db", "start"], env=dict(env_without_host, **env),
@@ -33,6 +36,7 @@ def test_embedded_server_outlives_the_process_that_started_it(tmp_path):
     finally:
         assert "stopped" in nda_ext("db", "stop", env=env).stdout
     assert "embedded PostgreSQL: stopped" in nda_ext("db", "status", env=env).stdout
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def test_status_lists_tables_and_populate_rejects_unknown_names(backend, pipeline):

@@ -97,7 +97,7 @@ def test_standard_joins_and_clean_values(pipeline):
         assert isinstance(joined[0]["fps"], float)
         areas = (nda.AreaMembership & {"session": 1}).to_pandas()
         assert (areas.brain_area == "V1").all()
-        assert len(nda.ScanUnit * nda.Fluorescence * nda.MaskClassification) == 1
+        assert len(nda.ScanUnit * nda.Fluorescence * nda.MaskClassification & {"session": 1}) == 1
     finally:
         (nda.Scan & {"session": 1}).delete(prompt=False)
         (nda.Condition & {"condition_hash": "A" * 20}).delete(prompt=False)

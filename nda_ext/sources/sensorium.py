@@ -15,7 +15,7 @@ import pandas as pd
 from nda_ext.compute.sensorium_export import MOTOR_COLUMNS, STATISTICS, TRIAL_FILE_NAMES
 from nda_ext.sources.sensorium_tree import DatasetTree, SensoriumFormatError
 
-__all__ = ["SensoriumDataset", "SensoriumFormatError", "read_static_dataset", "read_video_dataset"]
+__all__ = ["SensoriumDataset", "SensoriumFormatError", "ingest", "read_static_dataset", "read_video_dataset"]
 
 IMAGE_ID_FILES = ("frame_image_id", "image_id", "colorframeprojector_image_id")
 REQUIRED_NEURON_FILES = ("unit_ids",)
@@ -194,3 +194,13 @@ def _statistics(tree: DatasetTree) -> dict:
               for source in tree.folders(f"{root}/{key}")}
         for key in tree.folders(root)
     }
+
+
+def ingest(path, **kwargs) -> str:
+    """Import a Sensorium 2022 static dataset into the ``sensorium`` schema; returns the dataset name.
+
+    See :func:`nda_ext.sources.sensorium_ingest.ingest` (keyword arguments ``name``, ``schemas``).
+    """
+    from .sensorium_ingest import ingest as ingest_dataset
+
+    return ingest_dataset(path, **kwargs)

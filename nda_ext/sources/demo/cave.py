@@ -51,3 +51,27 @@ def write_demo_snapshot(dataset, name: str = "default", path=None, *, mat_versio
     kwargs.setdefault("seed", dataset.config.seed)
     return write_snapshot(default_path(name) if path is None else path, demo_units(dataset),
                           mat_version=mat_version, **kwargs)
+
+
+DEMO_MAT_VERSION = 1718
+"""Materialization version of the demo snapshot."""
+
+
+def import_demo_em(schemas: dict, dataset, name: str = "default") -> dict:
+    """Write the CAVE snapshot of ``dataset`` and import it into the ``em`` schema; returns the planted truth."""
+    from ...em import import_version
+
+    truth = write_demo_snapshot(dataset, name, mat_version=DEMO_MAT_VERSION)
+    import_version(truth["mat_version"], source=truth["path"], schemas=schemas)
+    return truth
+
+
+def ensure_demo_em(schemas: dict, name: str = "default") -> None:
+    """Import the demo's EM snapshot unless it is imported (regenerating the dataset ``name`` from its stored
+    configuration when the snapshot has to be written)."""
+    if schemas["em"].Materialization & {"mat_version": DEMO_MAT_VERSION}:
+        return
+    from . import DemoConfig, generate
+
+    config = (schemas["demo"].Dataset & {"dataset": name}).fetch1("config")
+    import_demo_em(schemas, generate(DemoConfig(**config)), name)
