@@ -206,3 +206,17 @@ def test_failing_chunk_fails_make_inserts_nothing_and_retry_resumes(em_imported,
     assert not em.Connectivity.jobs.errors & key
     assert (em.Connectivity & key).fetch1("n_chunks") == len(chunks) + 1
     assert ID_COLUMNS[0] == "synapse_id" and len(VALUE_COLUMNS) == 4
+
+
+def test_pia_frame_depth_of_matched_cells_equals_their_2p_depth(em_imported, demo_snapshot, demo_dataset):
+    from nda_ext.sources.demo.cave import demo_units
+
+    units = em_api.unit_table(SNAPSHOT_VERSION, functional="best_only", schemas=em_imported)
+    matched = units.dropna(subset=["unit_id"]).astype({"session": int, "scan_idx": int, "unit_id": int})
+    depth_2p = demo_units(demo_dataset).set_index(["session", "scan_idx", "unit_id"])["um_z"]
+    both = matched.set_index(["session", "scan_idx", "unit_id"]).join(depth_2p, how="inner")
+    assert len(both) > 50
+    error = np.abs(both.depth_um - both.um_z)  # a few nuclei are matched by a second unit from another field
+    assert (error < 10).mean() > 0.9 and error.median() < 5
+    wm = units[units.brain_area == "WM"]
+    assert (wm.depth_um > 850).all() and (wm.layer == "WM").all()

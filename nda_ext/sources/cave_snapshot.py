@@ -33,8 +33,8 @@ from .cave_snapshot_synapses import plant_synapses
 
 ROOT_BASE = 864_691_135_000_000_000
 """MICrONS root ids are 18-digit numbers starting with 8646911350..."""
-PIA_Y_NM = 400_000.0
-"""Raw EM y (nm) of the pia surface; depth below pia = y * 4 nm - PIA_Y_NM."""
+PIA_FRAME_OFFSET_UM = np.array([800.0, 0.0, 800.0])
+"""Where the 2P field centre lands in the pia frame (x, depth, z in um), inside the minnie65 volume."""
 VERSION_TIMESTAMPS = {1300: "2025-01-13T00:00:00+00:00", 1507: "2025-07-31T00:00:00+00:00",
                       1621: "2025-11-25T00:00:00+00:00", 1718: "2026-03-07T08:10:01+00:00",
                       1822: "2026-06-27T00:00:00+00:00"}
@@ -54,12 +54,22 @@ def _unique_ints(rng: np.random.Generator, low: int, high: int, n: int) -> np.nd
     return rng.permutation(drawn)[:n].astype(np.int64)
 
 
+def _pia_transform():
+    from standard_transform import minnie_ds
+
+    return minnie_ds.transform("vx")
+
+
 def _voxels(um: np.ndarray) -> np.ndarray:
-    """2P microns (x, y, depth) -> EM voxels (x, y = depth, z), a fixed demo registration."""
-    x = um[:, 0] * 1000 / 4 + 180_000
-    y = (um[:, 2] * 1000 + PIA_Y_NM) / 4
-    z = um[:, 1] * 1000 / 40 + 20_000
-    return np.round(np.column_stack([x, y, z]))
+    """2P microns (x, y, depth) -> EM voxels, a fixed demo registration that puts the 2P depth at the same depth
+    below pia in minnie65's pia frame (the inverse of ``standard_transform``'s voxel transform)."""
+    pia_frame = np.column_stack([um[:, 0], um[:, 2], um[:, 1]]) + PIA_FRAME_OFFSET_UM
+    return np.round(_pia_transform().invert(pia_frame))
+
+
+def _depth_um(voxels: np.ndarray) -> np.ndarray:
+    """Depth below pia (um) of EM voxel positions."""
+    return _pia_transform().apply(voxels)[:, 1]
 
 
 def _cell_types(rng, depth_um: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +131,9 @@ def _build_cells(rng, units: pd.DataFrame, primary: np.ndarray, n_extra_cells: i
     area = np.concatenate([units["brain_area"].to_numpy(str)[primary],
                            rng.choice(np.unique(units["brain_area"].to_numpy(str)), size=n_extra_cells)])
     wm = specials[-n_few:]
-    xyz[wm, 1] = (rng.uniform(900, 950, size=len(wm)) * 1000 + PIA_Y_NM) / 4
+    wm_um = extra_um[wm - len(primary)].copy()
+    wm_um[:, 2] = rng.uniform(900, 950, size=len(wm))
+    xyz[wm] = _voxels(wm_um)
     area = area.astype(object)
     area[wm] = "WM"
     ori = np.concatenate([units["pref_ori"].to_numpy(np.float64)[primary], rng.uniform(0, 180, n_extra_cells)])
@@ -216,7 +228,7 @@ def write_snapshot(path, units: pd.DataFrame, *, seed: int = 0, mat_version: int
     matches = pd.DataFrame({"unit_row": np.concatenate([primary, multi[:, 0]]),
                             "cell": np.concatenate([np.arange(len(primary)), multi[:, 1]])})
     matches["nucleus_id"] = cells["nucleus_id"].to_numpy()[matches["cell"]]
-    depth = cells["y"].to_numpy() * 4 / 1000 - PIA_Y_NM / 1000
+    depth = _depth_um(cells[["x", "y", "z"]].to_numpy(float))
     system, cell_type = _cell_types(rng, depth, np.where(cells["kind"] == "glia", "glia", "neuron"))
     nuclei = pd.DataFrame({"id": cells["nucleus_id"], "valid": True,
                            "volume": rng.gamma(20.0, 12.0, len(cells)).round(2),
