@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 DEMO_SCANS = ((4, 7), (5, 6), (6, 2), (7, 3))
+DEMO_MODEL = "demo_twin"  # the name notebook 04 uses too
 
 
 def demo_config(units: int | None = None, duration_s: float | None = None, scans: int | None = None,
@@ -50,6 +51,14 @@ def ensure_demo(schemas: dict | None = None, name: str = "default", progress: bo
         import_demo_em(schemas, dataset, name)
     ensure_demo_em(schemas, name)
     return schemas
+
+
+def register_demo_model(schemas: dict) -> None:
+    """Register the demo digital twin (trained on every demo scan by ``populate``) unless it is registered."""
+    from .twin import register_training
+
+    if not schemas["twin"].Model & {"model": DEMO_MODEL}:
+        register_training(DEMO_MODEL, schemas["nda"].Scan.keys(), description="nda-ext demo", schemas=schemas)
 
 
 def part_tables(cls) -> list[type]:
@@ -91,10 +100,13 @@ def run_demo(units: int | None = None, duration_s: float | None = None, seed: in
     started = time.perf_counter()
     ensure_demo(schemas, units=units, duration_s=duration_s, scans=scans, seed=seed)
     timings["demo data"] = time.perf_counter() - started
+    register_demo_model(schemas)
     started = time.perf_counter()
     populate(schemas)
-    timings["populate"] = time.perf_counter() - started
-    saved = demo_figures(schemas, Path(figures))
+    timings["populate (incl. twin training)"] = time.perf_counter() - started
+    from .sources.demo.cave import DEMO_MAT_VERSION
+
+    saved = demo_figures(schemas, Path(figures), mat_version=DEMO_MAT_VERSION, model=DEMO_MODEL)
     lines = [f"database: {where['kind']} {where['backend']} ({where['host']})",
              "timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()),
              "", summary(schemas).to_string(index=False), "", status(schemas).to_string(index=False), "",

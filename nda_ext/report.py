@@ -39,7 +39,42 @@ def tuning_figures(schemas: dict, folder: Path, n_examples: int = 3) -> list[Pat
     return saved
 
 
-def demo_figures(schemas: dict, folder: Path) -> list[Path]:
+def connectome_figures(schemas: dict, folder: Path, mat_version: int) -> list[Path]:
+    """Connectivity matrix of the functionally matched cells, sorted by preferred orientation, and like-to-like."""
+    from . import em
+    from .plot.connectivity import plot_connectivity_matrix, plot_like_to_like
+
+    cells = em.filter_neurons(em.unit_table(mat_version, functional="best_only", schemas=schemas), tuning="matched")
+    edges = em.connectivity(mat_version, pre=cells, post=cells, schemas=schemas)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    plot_connectivity_matrix(cells, edges, sort_by="pref_ori", ax=axes[0])
+    plot_like_to_like(cells, edges, ax=axes[1])
+    return [_save(fig, folder, "connectivity.png")]
+
+
+def twin_figures(schemas: dict, folder: Path, model: str) -> list[Path]:
+    """Prediction vs recording of the best-predicted unit and the cc_norm distribution of ``model``."""
+    from .plot.twin import cc_norm_distribution, prediction_trace
+    from .twin import properties
+    from .twin.views import oracle_prediction
+
+    props = properties(model, schemas=schemas)
+    ax = cc_norm_distribution(props.cc_norm.to_numpy())
+    saved = [_save(ax.figure, folder, "twin_cc_norm.png")]
+    best = props.sort_values("cc_norm", ascending=False).iloc[0]
+    traces = oracle_prediction(model, best.to_dict(), schemas=schemas)
+    ax = prediction_trace(traces["recorded"].mean(axis=0), traces["predicted"], traces["fps"],
+                          unit_id=int(best.unit_id), cc=best.cc_abs)
+    saved.append(_save(ax.figure, folder, "twin_prediction.png"))
+    return saved
+
+
+def demo_figures(schemas: dict, folder: Path, *, mat_version: int | None = None, model: str | None = None) -> list[Path]:
     """Every figure the demo can draw from what is populated; returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
-    return tuning_figures(schemas, folder)
+    saved = tuning_figures(schemas, folder)
+    if mat_version is not None:
+        saved += connectome_figures(schemas, folder, mat_version)
+    if model is not None:
+        saved += twin_figures(schemas, folder, model)
+    return saved

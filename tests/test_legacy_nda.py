@@ -273,8 +273,11 @@ def test_copy_scans_into_mirror(legacy, copy_target, backend):
     nda = copy_target
     report = copy_scans(legacy.reader_url, [(6, 2)], nda=nda, progress=False)
     copied = report.set_index("table")
+    shared = {"Stack", "Coregistration", "Clip", "Monet2", "Trippy"}  # may already be in the mirror (demo data)
     for name in NDA_TABLES:
-        assert copied.loc[name, "copied"] == copied.loc[name, "source_rows"], name
+        row = copied.loc[name]
+        assert row["copied"] + row["skipped"] == row["source_rows"], name
+        assert name in shared or row["skipped"] == 0, name
     assert copied.loc["Activity", "source_rows"] == LEGACY_DEMO["n_units"]
     assert report.attrs["mbytes_per_s"] > 0
     tables = legacy.tables

@@ -13,7 +13,7 @@ import os
 from types import ModuleType
 
 #: Schema modules in dependency order (each may reference the ones before it).
-SCHEMA_NAMES: tuple[str, ...] = ("nda", "demo", "tuning", "export", "sensorium", "em")
+SCHEMA_NAMES: tuple[str, ...] = ("nda", "demo", "tuning", "twin", "export", "sensorium", "em")
 
 DEFAULT_PREFIX = "nda_ext_"
 

@@ -22,6 +22,8 @@ class ScanData:
         responses: (T, N) float32 activity traces, one column per unit.
         unit_ids: (N,) int unit ids; column j of ``responses`` is readout_id j.
         fps: scan frame rate (Hz).
+        train_mask: (T,) bool, frames whose responses enter the training loss (False e.g. for held-out test
+            trials; the frames are still shown to the model as context); None = all frames.
     """
 
     session: int
@@ -31,6 +33,7 @@ class ScanData:
     responses: np.ndarray
     unit_ids: np.ndarray
     fps: float
+    train_mask: np.ndarray | None = None
 
     def __post_init__(self):
         self.frames = np.asarray(self.frames)
@@ -53,6 +56,11 @@ class ScanData:
                                  f"{BEHAVIOUR_COLUMNS}, got {self.behaviour.shape}")
         if not self.fps > 0:
             raise ValueError(f"fps must be positive, got {self.fps}")
+        if self.train_mask is not None:
+            self.train_mask = np.asarray(self.train_mask, dtype=bool)
+            if self.train_mask.shape != (t,) or not self.train_mask.any():
+                raise ValueError(f"train_mask must be a (T={t},) bool array with at least one True, got shape "
+                                 f"{self.train_mask.shape}")
 
     @property
     def key(self) -> dict:
@@ -79,7 +87,8 @@ class ScanData:
         return mean.astype(np.float32), np.where(std > 1e-6, std, 1.0).astype(np.float32)
 
     def response_scale(self) -> np.ndarray:
-        """Per-unit std of the responses (floored at 1e-3 of the median std), so scaled traces have unit spread."""
-        std = self.responses.std(axis=0)
+        """Per-unit std of the training responses (``train_mask`` frames; floored at 1e-3 of the median std), so
+        scaled traces have unit spread."""
+        std = (self.responses if self.train_mask is None else self.responses[self.train_mask]).std(axis=0)
         floor = max(float(np.median(std)) * 1e-3, 1e-8)
         return np.maximum(std, floor).astype(np.float32)

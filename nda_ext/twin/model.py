@@ -4,8 +4,9 @@ Same family as the MICrONS foundation model (``fnn_release.md`` §1), small by d
 
 * per scan, **perspective**: an MLP maps z-scored pupil centre (x, y) to a shift of the image (the eye looks
   elsewhere), applied with ``grid_sample`` before the core;
-* shared **core** (``core.`` keys): strided 2-D convolutions per frame (feedforward) followed by a convolutional
-  GRU over time (recurrent); its output is the concatenation of feedforward and recurrent feature maps;
+* shared **core** (``core.`` keys): strided 2-D convolutions (feedforward; the first one sees the last
+  ``temporal_kernel`` frames, a causal spatio-temporal filter) followed by a convolutional GRU over time
+  (recurrent); its output is the concatenation of feedforward and recurrent feature maps;
 * per scan, **readout**: one learned position per unit (x, y in [-1, 1], bilinear ``grid_sample`` of the core
   output, border padding) and a feature vector + bias per unit, then ``elu + 1`` (strictly positive);
 * per scan, **modulation**: an MLP maps z-scored pupil radius and treadmill speed to a multiplicative gain
@@ -43,6 +44,8 @@ class TwinConfig:
     Attributes:
         height: model input height (pixels); frames of another size are resized (antialiased bilinear).
         width: model input width (pixels).
+        temporal_kernel: frames (current and previous) the first feedforward layer sees; frames before the
+            first one are mean grey.
         channels: output channels of each feedforward conv layer.
         kernels: spatial kernel size of each feedforward conv layer.
         strides: stride of each feedforward conv layer.
@@ -55,6 +58,7 @@ class TwinConfig:
 
     height: int = 36
     width: int = 64
+    temporal_kernel: int = 1
     channels: tuple[int, ...] = (16, 32)
     kernels: tuple[int, ...] = (7, 3)
     strides: tuple[int, ...] = (2, 2)
@@ -67,6 +71,8 @@ class TwinConfig:
     def __post_init__(self):
         for name in ("channels", "kernels", "strides"):
             object.__setattr__(self, name, tuple(int(v) for v in getattr(self, name)))
+        if int(self.temporal_kernel) < 1:
+            raise ValueError(f"temporal_kernel must be >= 1, got {self.temporal_kernel}")
         if not len(self.channels) == len(self.kernels) == len(self.strides) > 0:
             raise ValueError(f"channels, kernels and strides must be non-empty and of equal length, got "
                              f"{self.channels}, {self.kernels}, {self.strides}")
@@ -153,27 +159,35 @@ class ConvGRU(nn.Module):
 
 
 class Core(nn.Module):
-    """Shared core: per-frame strided convolutions (feedforward) then a convolutional GRU (recurrent)."""
+    """Shared core: strided convolutions (feedforward, the first over the last ``temporal_kernel`` frames) then a
+    convolutional GRU (recurrent). Its state is (previous frames, GRU state)."""
 
     def __init__(self, config: TwinConfig):
         super().__init__()
-        layers, c_in = [], 1
+        self.temporal_kernel = config.temporal_kernel
+        layers, c_in = [], config.temporal_kernel
         for c_out, k, s in zip(config.channels, config.kernels, config.strides):
             layers += [nn.Conv2d(c_in, c_out, k, stride=s, padding=k // 2), nn.ELU()]
             c_in = c_out
         self.feedforward = nn.Sequential(*layers)
         self.recurrent = ConvGRU(c_in, config.hidden, config.recurrent_kernel)
 
-    def forward(self, x: torch.Tensor, state: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Args: x (B, T, 1, H, W) normalised frames; state as ``ConvGRU``.
+    def forward(self, x: torch.Tensor, state: tuple | None) -> tuple[torch.Tensor, tuple]:
+        """Args: x (B, T, 1, H, W) normalised frames (0 = mean grey); state from the previous call or None (rest).
 
         Returns:
-            (B, T, core_channels, h, w) features and the new recurrent state.
+            (B, T, core_channels, h, w) features and the new state (last ``temporal_kernel - 1`` frames, GRU state).
         """
         b, t = x.shape[:2]
-        ff = self.feedforward(x.flatten(0, 1)).unflatten(0, (b, t))
-        rec, state = self.recurrent(ff, state)
-        return torch.cat([ff, rec], dim=2), state
+        previous, hidden = (None, None) if state is None else state
+        lags = self.temporal_kernel - 1
+        if previous is None:
+            previous = x.new_zeros(b, lags, *x.shape[2:])
+        full = torch.cat([previous, x], dim=1)  # (B, lags + T, 1, H, W)
+        stacked = full[:, :, 0].unfold(1, lags + 1, 1).permute(0, 1, 4, 2, 3)  # (B, T, lags + 1, H, W), oldest first
+        ff = self.feedforward(stacked.flatten(0, 1)).unflatten(0, (b, t))
+        rec, hidden = self.recurrent(ff, hidden)
+        return torch.cat([ff, rec], dim=2), (full[:, full.shape[1] - lags:], hidden)
 
 
 class Mlp(nn.Sequential):
@@ -300,7 +314,7 @@ class TwinModel(nn.Module):
         return self.scans[name]
 
     def forward(self, scan_key, frames: torch.Tensor, behaviour: torch.Tensor | None = None,
-                state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                state: tuple | None = None) -> tuple[torch.Tensor, tuple]:
         """Predict rates for a batch of clips.
 
         Args:
@@ -313,6 +327,17 @@ class TwinModel(nn.Module):
             Rates (B, T, U) >= 0 in standardised response units (multiply by ``readout.scale`` for trace
             units), and the recurrent state after the last frame.
         """
+        core, beh, state = self.features(scan_key, frames, behaviour, state)
+        b, t = frames.shape[:2]
+        return self.scan(scan_key).respond(core.flatten(0, 1), beh).unflatten(0, (b, t)), state
+
+    def features(self, scan_key, frames: torch.Tensor, behaviour: torch.Tensor | None = None,
+                 state: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        """Core features as a scan's readout sees them (arguments as ``forward``).
+
+        Returns:
+            (B, T, core_channels, h, w) features, (B * T, 4) z-scored behaviour, and the recurrent state.
+        """
         module = self.scan(scan_key)
         b, t = frames.shape[:2]
         x = resize_frames(frames, (self.config.height, self.config.width))
@@ -321,7 +346,7 @@ class TwinModel(nn.Module):
                else behaviour.reshape(b * t, -1).to(x.dtype))
         beh = module.behaviour(beh)
         core, state = self.core(module.look(x, beh).unflatten(0, (b, t)), state)
-        return module.respond(core.flatten(0, 1), beh).unflatten(0, (b, t)), state
+        return core, beh, state
 
 
 def readout_locations(model: TwinModel, scan_key) -> tuple[np.ndarray, np.ndarray]:

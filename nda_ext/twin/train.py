@@ -11,30 +11,45 @@ from tqdm.auto import tqdm
 
 from .data import ScanData
 from .model import TwinModel, default_device, scan_name
+from .readout_init import locate_readouts
 from .video import resize_frames
 
 
-def poisson_loss(rate: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Poisson negative log-likelihood without the target-only term: mean of ``rate - target * log(rate + eps)``."""
-    return (rate - target * torch.log(rate + eps)).mean()
+def poisson_loss(rate: torch.Tensor, target: torch.Tensor, eps: float = 1e-8,
+                 weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Poisson negative log-likelihood without the target-only term: mean of ``rate - target * log(rate + eps)``.
+
+    ``weight`` (broadcastable to ``rate``, e.g. (B, T, 1) of 0/1) makes it a weighted mean (0 when all weights are 0).
+    """
+    loss = rate - target * torch.log(rate + eps)
+    if weight is None:
+        return loss.mean()
+    weight = weight.expand_as(loss)
+    return (loss * weight).sum() / weight.sum().clamp_min(1.0)
 
 
 class _ScanTensors:
     """One scan's training arrays on the device: resized uint8 frames, raw behaviour, scaled responses."""
 
-    def __init__(self, model: TwinModel, data: ScanData, device: torch.device):
+    def __init__(self, model: TwinModel, data: ScanData, device: torch.device, clip_len: int):
         module = model.scan(data)
         self.name = scan_name(data)
         size = (model.config.height, model.config.width)
         self.frames = torch.as_tensor(resize_frames(data.frames, size), device=device)
         self.behaviour = None if data.behaviour is None else torch.as_tensor(data.behaviour, device=device)
         self.responses = torch.as_tensor(data.responses, device=device) / module.readout.scale
+        mask = np.ones(data.frames.shape[0], bool) if data.train_mask is None else data.train_mask
+        self.weight = torch.as_tensor(mask, dtype=torch.float32, device=device)
         self.n_frames = data.frames.shape[0]
+        self.n_train = int(mask.sum())
+        valid = np.convolve(mask.astype(float), np.ones(clip_len), mode="valid") / clip_len >= 0.5
+        self.starts = np.flatnonzero(valid) if valid.any() else np.arange(valid.size)  # clips >= half training
 
     def clips(self, starts: np.ndarray, clip_len: int):
+        """Frames (B, L, h, w), behaviour (B, L, 4) or None, scaled responses (B, L, U), loss weights (B, L, 1)."""
         index = torch.as_tensor(starts[:, None] + np.arange(clip_len), device=self.frames.device)
         behaviour = None if self.behaviour is None else self.behaviour[index]
-        return self.frames[index].float(), behaviour, self.responses[index]
+        return self.frames[index].float(), behaviour, self.responses[index], self.weight[index][..., None]
 
 
 def _ensure_scan(model: TwinModel, data: ScanData, generator: torch.Generator) -> None:
@@ -52,14 +67,15 @@ def _ensure_scan(model: TwinModel, data: ScanData, generator: torch.Generator) -
 
 
 def train(model: TwinModel, scans: Sequence[ScanData], *, epochs: int = 10, lr: float = 5e-3, clip_len: int = 16,
-          batch: int = 4, seed: int = 0, burnin: int = 3, weight_decay: float = 0.0, device=None,
-          progress: bool = True) -> list[dict]:
+          batch: int = 4, seed: int = 0, burnin: int = 3, weight_decay: float = 0.0, locate: bool = True,
+          device=None, progress: bool = True) -> list[dict]:
     """Train the shared core on all scans jointly, each with its own readout (added when missing).
 
     Each step draws ``batch`` random clips of ``clip_len`` frames from one scan (scans interleaved at random,
     in proportion to their length) and minimises the Poisson loss of the standardised responses, ignoring the
-    first ``burnin`` frames of each clip (the recurrent state starts from rest). An epoch has about as many
-    frames as the scans together.
+    first ``burnin`` frames of each clip (the recurrent state starts from rest) and frames outside each scan's
+    ``train_mask`` (held-out trials are seen as context only). Clips start where at least half of their frames
+    are training frames; an epoch has about as many training frames as the scans together.
 
     Args:
         model: the model; moved to ``device``.
@@ -71,6 +87,8 @@ def train(model: TwinModel, scans: Sequence[ScanData], *, epochs: int = 10, lr: 
         seed: seeds readout initialisation, clip sampling and torch.
         burnin: frames at the start of each clip excluded from the loss (< clip_len).
         weight_decay: Adam weight decay.
+        locate: before the first and the second epoch, move every readout to the position of the core's output
+            grid where the features explain the unit best (``readout_init.locate_readouts``).
         device: torch device (default CUDA when available, else CPU).
         progress: show a progress bar over epochs.
 
@@ -92,19 +110,22 @@ def train(model: TwinModel, scans: Sequence[ScanData], *, epochs: int = 10, lr: 
     for data in scans:
         _ensure_scan(model, data, generator)
     model.to(device)
-    tensors = [_ScanTensors(model, data, device) for data in scans]
-    steps = np.array([max(1, t.n_frames // (clip_len * batch)) for t in tensors])
+    tensors = [_ScanTensors(model, data, device, clip_len) for data in scans]
+    steps = np.array([max(1, t.n_train // (clip_len * batch)) for t in tensors])
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs * int(steps.sum())))
     history = []
     model.train()
     for epoch in tqdm(range(epochs), desc="twin training", disable=not progress):
         start, losses = time.perf_counter(), []
+        if epoch in (0, 1) and locate:
+            for scan in tensors:
+                locate_readouts(model, scan.name, scan.frames, scan.behaviour, scan.responses, scan.weight)
         for i in rng.permutation(np.repeat(np.arange(len(tensors)), steps)):
             scan = tensors[i]
-            frames, behaviour, target = scan.clips(rng.integers(0, scan.n_frames - clip_len + 1, batch), clip_len)
+            frames, behaviour, target, weight = scan.clips(rng.choice(scan.starts, batch), clip_len)
             rate, _ = model(scan.name, frames, behaviour)
-            loss = poisson_loss(rate[:, burnin:], target[:, burnin:])
+            loss = poisson_loss(rate[:, burnin:], target[:, burnin:], weight=weight[:, burnin:])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
