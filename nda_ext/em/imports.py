@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..sources import cave_tables as ct
 from ..sources.cave_synapses import root_to_nucleus, synapse_edges
+from ..make import FingerprintedMake
 from .bulk import fast_insert
 from .progress import TableProgressStore
 from .sources import open_source, retry_policy
@@ -127,6 +128,14 @@ def make_insert_coregistration(self, key, master, rows):
     self.insert1(dict(master, n_in_nda=len(in_nda)))
     fast_insert(self.Match(), rows)
     fast_insert(self.Unit(), in_nda)
+
+
+class SourceImport(FingerprintedMake):
+    """Three-part make of a table imported from one CAVE table of a materialization (the class's ``spec``)."""
+
+    make_fetch = make_fetch
+    make_compute = make_compute
+    make_insert = make_insert
 
 
 def connectivity_fetch(self, key):

@@ -82,7 +82,7 @@ class TableSelection(dj.Manual):
 
 
 @schema
-class Nucleus(FingerprintedMake, dj.Imported):
+class Nucleus(imports.SourceImport, dj.Imported):
     """Nucleus detections (``nucleus_detection_v0``) of one materialization.
 
     Attributes:
@@ -123,11 +123,10 @@ class Nucleus(FingerprintedMake, dj.Imported):
         """
 
     spec = imports.TableSpec("nuclei", "Cell", ct.NUCLEUS_TABLE)
-    make_fetch, make_compute, make_insert = imports.make_fetch, imports.make_compute, imports.make_insert
 
 
 @schema
-class CellType(FingerprintedMake, dj.Imported):
+class CellType(imports.SourceImport, dj.Imported):
     """Cell-type calls from one classification table.
 
     Attributes:
@@ -159,11 +158,10 @@ class CellType(FingerprintedMake, dj.Imported):
 
     spec = imports.TableSpec("cell_types", "Cell")
     key_source = imports.selected("cell_types")
-    make_fetch, make_compute, make_insert = imports.make_fetch, imports.make_compute, imports.make_insert
 
 
 @schema
-class Proofreading(FingerprintedMake, dj.Imported):
+class Proofreading(imports.SourceImport, dj.Imported):
     """Proofreading status and strategy (``proofreading_status_and_strategy``), keyed by root id.
 
     Attributes:
@@ -201,11 +199,10 @@ class Proofreading(FingerprintedMake, dj.Imported):
         """
 
     spec = imports.TableSpec("proofreading", "Root", ct.PROOFREADING_TABLE)
-    make_fetch, make_compute, make_insert = imports.make_fetch, imports.make_compute, imports.make_insert
 
 
 @schema
-class BrainArea(FingerprintedMake, dj.Imported):
+class BrainArea(imports.SourceImport, dj.Imported):
     """Visual-area assignment of every nucleus (``nucleus_functional_area_assignment``).
 
     Attributes:
@@ -238,11 +235,10 @@ class BrainArea(FingerprintedMake, dj.Imported):
         """
 
     spec = imports.TableSpec("brain_areas", "Cell", ct.AREA_TABLE)
-    make_fetch, make_compute, make_insert = imports.make_fetch, imports.make_compute, imports.make_insert
 
 
 @schema
-class Coregistration(FingerprintedMake, dj.Imported):
+class Coregistration(imports.SourceImport, dj.Imported):
     """Functional-to-EM matches from one coregistration table (manual or automatic).
 
     A nucleus may be matched by several units (several scans or fields). ``Unit`` repeats the matches
@@ -293,12 +289,11 @@ class Coregistration(FingerprintedMake, dj.Imported):
 
     spec = imports.TableSpec("coregistration", "Match")
     key_source = imports.selected("coregistration")
-    make_fetch, make_compute = imports.make_fetch, imports.make_compute
     make_insert = imports.make_insert_coregistration
 
 
 @schema
-class FunctionalProperties(FingerprintedMake, dj.Imported):
+class FunctionalProperties(imports.SourceImport, dj.Imported):
     """Functional properties of matched units from one table, angles converted to our convention.
 
     ``functional_properties_v3_bcm`` (radians, 0 = horizontal bar moving up, clockwise) is converted with
@@ -351,7 +346,6 @@ class FunctionalProperties(FingerprintedMake, dj.Imported):
 
     spec = imports.TableSpec("functional_properties", "Unit")
     key_source = imports.selected("functional")
-    make_fetch, make_compute, make_insert = imports.make_fetch, imports.make_compute, imports.make_insert
 
 
 @schema
