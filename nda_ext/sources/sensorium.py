@@ -128,14 +128,19 @@ def _trial_count(tree: DatasetTree, keys) -> int:
     return n_trials
 
 
-def _trials(tree: DatasetTree, n_trials: int, kind: str) -> pd.DataFrame:
+def _meta_columns(tree: DatasetTree, folder: str, n: int, expected: str, rename: dict) -> dict[str, np.ndarray]:
+    """Every ``<folder>/<stem>.npy`` as columns (renamed by ``rename``); each must hold ``n`` entries."""
     columns = {}
-    for stem in tree.list("meta/trials"):
-        values = tree.load(f"meta/trials/{stem}.npy")
-        if len(values) != n_trials:
-            raise SensoriumFormatError(
-                f"{tree.describe(f'meta/trials/{stem}.npy')}: {len(values)} entries, but the data have {n_trials} trials")
-        columns.update(_columns(_TRIAL_COLUMNS.get(stem, stem), values))
+    for stem in tree.list(folder):
+        values = tree.load(f"{folder}/{stem}.npy")
+        if len(values) != n:
+            raise SensoriumFormatError(f"{tree.describe(f'{folder}/{stem}.npy')}: {len(values)} entries, but {expected}")
+        columns.update(_columns(rename.get(stem, stem), values))
+    return columns
+
+
+def _trials(tree: DatasetTree, n_trials: int, kind: str) -> pd.DataFrame:
+    columns = _meta_columns(tree, "meta/trials", n_trials, f"the data have {n_trials} trials", _TRIAL_COLUMNS)
     if "tier" not in columns:
         raise SensoriumFormatError(f"{tree.describe('meta/trials/tiers.npy')}: file is missing")
     if kind == "static":
@@ -154,13 +159,7 @@ def _neurons(tree: DatasetTree) -> pd.DataFrame:
         if not tree.exists(f"meta/neurons/{stem}.npy"):
             raise SensoriumFormatError(f"{tree.describe(f'meta/neurons/{stem}.npy')}: file is missing")
     n_neurons = len(tree.load("meta/neurons/unit_ids.npy"))
-    columns = {}
-    for stem in tree.list("meta/neurons"):
-        values = tree.load(f"meta/neurons/{stem}.npy")
-        if len(values) != n_neurons:
-            raise SensoriumFormatError(
-                f"{tree.describe(f'meta/neurons/{stem}.npy')}: {len(values)} entries, but unit_ids has {n_neurons}")
-        columns.update(_columns(stem, values))
+    columns = _meta_columns(tree, "meta/neurons", n_neurons, f"unit_ids has {n_neurons}", {})
     frame = pd.DataFrame(columns)
     return frame[["unit_ids", *(c for c in frame.columns if c != "unit_ids")]]
 
