@@ -13,7 +13,7 @@ import warnings
 
 warnings.filterwarnings("ignore", message="No datajoint.json found")
 
-from .schemas import activate  # noqa: E402
+from nda_ext.schemas import activate  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["activate", "__version__"]

@@ -18,7 +18,7 @@ def _activate(create_tables: bool | None = None):
 
 
 def cmd_db(args) -> int:
-    from . import db
+    from nda_ext import db
 
     if args.action == "start":
         info = db.start_embedded()
@@ -36,7 +36,7 @@ def cmd_db(args) -> int:
 
 
 def cmd_deploy(args) -> int:
-    from .pipeline import deploy
+    from nda_ext.pipeline import deploy
 
     schemas = _activate(create_tables=True)
     declared = deploy(schemas)
@@ -46,12 +46,12 @@ def cmd_deploy(args) -> int:
 
 
 def cmd_populate(args) -> int:
-    from .pipeline import populate, select
+    from nda_ext.pipeline import populate, select
 
     if args.workers > 1:
         schemas = _activate()
         select(schemas, args.tables)  # fail early on unknown names
-        from .pipeline import deploy
+        from nda_ext.pipeline import deploy
 
         deploy(schemas)
         command = [sys.executable, "-m", "nda_ext.cli", "worker", *args.tables]
@@ -66,7 +66,7 @@ def cmd_populate(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from .pipeline import work
+    from nda_ext.pipeline import work
 
     schemas = _activate(create_tables=False)
     made = work(schemas, args.tables, max_idle_passes=args.idle_passes, sleep_s=args.sleep)
@@ -75,7 +75,7 @@ def cmd_worker(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from .pipeline import status
+    from nda_ext.pipeline import status
 
     table = status(_activate(), args.tables)
     with pd.option_context("display.max_colwidth", 120, "display.width", 200):
@@ -84,7 +84,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
+    from nda_ext.demo import run_demo
 
     started = time.perf_counter()
     summary = run_demo(units=args.units, duration_s=args.duration, seed=args.seed, figures=args.figures,
@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     stat.add_argument("tables", nargs="*")
     stat.set_defaults(func=cmd_status)
 
-    from .cli_bridges import add_bridge_commands
+    from nda_ext.cli_bridges import add_bridge_commands
 
     add_bridge_commands(sub)
     return parser

@@ -14,7 +14,7 @@ import argparse
 
 
 def cmd_ingest_nda(args) -> int:
-    from .sources.legacy_nda import copy_scans
+    from nda_ext.sources.legacy_nda import copy_scans
 
     report = copy_scans(args.source, [tuple(s) for s in args.scan], progress=not args.quiet, schema=args.schema)
     totals = report.groupby(["session", "scan_idx"])[["copied", "skipped", "mbytes"]].sum()
@@ -26,14 +26,14 @@ def cmd_ingest_nda(args) -> int:
 
 
 def cmd_ingest_sensorium(args) -> int:
-    from .sources.sensorium import ingest
+    from nda_ext.sources.sensorium import ingest
 
     print(f"dataset {ingest(args.path, name=args.name)} imported; `nda-ext populate sensorium.Oracle` scores it")
     return 0
 
 
 def cmd_export_sensorium(args) -> int:
-    from .export import sensorium
+    from nda_ext.export import sensorium
 
     for session, scan_idx in args.scan:
         folder = sensorium((session, scan_idx), args.out, kind=args.kind, params=args.params,
@@ -45,7 +45,7 @@ def cmd_export_sensorium(args) -> int:
 def cmd_export_psd(args) -> int:
     import nda_ext
 
-    from .export import psd_csv
+    from nda_ext.export import psd_csv
 
     schemas = nda_ext.activate()
     if args.populate:

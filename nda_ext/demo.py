@@ -20,7 +20,7 @@ DEMO_MODEL = "demo_twin"  # the name notebook 04 uses too
 def demo_config(units: int | None = None, duration_s: float | None = None, scans: int | None = None,
                 seed: int = 0):
     """The :class:`~nda_ext.sources.demo.DemoConfig` for the given sizes (env overrides, then defaults)."""
-    from .sources.demo import DemoConfig
+    from nda_ext.sources.demo import DemoConfig
 
     settings = {"seed": seed}
     units = units or os.environ.get("NDA_EXT_DEMO_UNITS")
@@ -39,9 +39,9 @@ def ensure_demo(schemas: dict | None = None, name: str = "default", progress: bo
     """Activate the schemas and load the demo dataset ``name`` unless it is already there; returns the schemas."""
     import nda_ext
 
-    from .sources.demo import generate
-    from .sources.demo.cave import ensure_demo_em, import_demo_em
-    from .sources.demo.load import load
+    from nda_ext.sources.demo import generate
+    from nda_ext.sources.demo.cave import ensure_demo_em, import_demo_em
+    from nda_ext.sources.demo.load import load
 
     schemas = schemas or nda_ext.activate()
     if not (schemas["demo"].Dataset & {"dataset": name}):
@@ -55,7 +55,7 @@ def ensure_demo(schemas: dict | None = None, name: str = "default", progress: bo
 
 def register_demo_model(schemas: dict) -> None:
     """Register the demo digital twin (trained on every demo scan by ``populate``) unless it is registered."""
-    from .twin import register_training
+    from nda_ext.twin import register_training
 
     if not schemas["twin"].Model & {"model": DEMO_MODEL}:
         register_training(DEMO_MODEL, schemas["nda"].Scan.keys(), description="nda-ext demo", schemas=schemas)
@@ -88,9 +88,9 @@ def run_demo(units: int | None = None, duration_s: float | None = None, seed: in
     """
     import nda_ext
 
-    from . import db
-    from .pipeline import populate, status
-    from .report import demo_figures
+    from nda_ext import db
+    from nda_ext.pipeline import populate, status
+    from nda_ext.report import demo_figures
 
     timings = {}
     started = time.perf_counter()
@@ -104,7 +104,7 @@ def run_demo(units: int | None = None, duration_s: float | None = None, seed: in
     started = time.perf_counter()
     populate(schemas)
     timings["populate (incl. twin training)"] = time.perf_counter() - started
-    from .sources.demo.cave import DEMO_MAT_VERSION
+    from nda_ext.sources.demo.cave import DEMO_MAT_VERSION
 
     saved = demo_figures(schemas, Path(figures), mat_version=DEMO_MAT_VERSION, model=DEMO_MODEL)
     lines = [f"database: {where['kind']} {where['backend']} ({where['host']})",

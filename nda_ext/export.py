@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .compute.psd import psd_column_names
-from .compute.sensorium_export import write_static_dataset, write_video_dataset
-from .compute.sensorium_trials import (ExportSettings, ScanRecording, assign_tiers, layer_of_depth,
+from nda_ext.compute.psd import psd_column_names
+from nda_ext.compute.sensorium_export import write_static_dataset, write_video_dataset
+from nda_ext.compute.sensorium_trials import (ExportSettings, ScanRecording, assign_tiers, layer_of_depth,
                                        static_presentations, video_trial)
-from .insert import atomic
-from .scan_data import fetch_scan_traces
+from nda_ext.insert import atomic
+from nda_ext.scan_data import fetch_scan_traces
 
 #: nda v8 holds one mouse; its id is implicit in the database.
 ANIMAL_ID = 17797
@@ -127,7 +127,7 @@ def sensorium(scan_key, path, kind: str = "video", *, params: str | None = None,
     folder = Path(path) / dataset_name(scan, kind, params)
     writer = _write_video if kind == "video" else _write_static
     n_files, tiers = writer(folder, recording, trials, neurons, settings, overwrite)
-    from . import __version__
+    from nda_ext import __version__
 
     key = {**scan, "sensorium_params": params}
     with atomic(export.schema.connection):  # replace=True is MySQL-only in DataJoint 2.3

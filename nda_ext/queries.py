@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compute.oracle import oracle_raster, oracle_trials
+from nda_ext.compute.oracle import oracle_raster, oracle_trials
 
 
 def trial_movie(nda, trial_key: dict) -> np.ndarray:

@@ -9,8 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .plot.tuning import plot_pref_ori_histogram, plot_quality_distribution  # noqa: E402
-from .tuning_results import plot_unit_tuning, unit_tuning  # noqa: E402
+from nda_ext.plot.tuning import plot_pref_ori_histogram, plot_quality_distribution  # noqa: E402
+from nda_ext.tuning_results import plot_unit_tuning, unit_tuning  # noqa: E402
 
 
 def _save(fig, folder: Path, name: str) -> Path:
@@ -41,8 +41,8 @@ def tuning_figures(schemas: dict, folder: Path, n_examples: int = 3) -> list[Pat
 
 def connectome_figures(schemas: dict, folder: Path, mat_version: int) -> list[Path]:
     """Connectivity matrix of the functionally matched cells, sorted by preferred orientation, and like-to-like."""
-    from . import em
-    from .plot.connectivity import plot_connectivity_matrix, plot_like_to_like
+    from nda_ext import em
+    from nda_ext.plot.connectivity import plot_connectivity_matrix, plot_like_to_like
 
     cells = em.filter_neurons(em.unit_table(mat_version, functional="best_only", schemas=schemas), tuning="matched")
     edges = em.connectivity(mat_version, pre=cells, post=cells, schemas=schemas)
@@ -54,9 +54,9 @@ def connectome_figures(schemas: dict, folder: Path, mat_version: int) -> list[Pa
 
 def twin_figures(schemas: dict, folder: Path, model: str) -> list[Path]:
     """Prediction vs recording of the best-predicted unit and the cc_norm distribution of ``model``."""
-    from .plot.twin import cc_norm_distribution, prediction_trace
-    from .twin import properties
-    from .twin.views import oracle_prediction
+    from nda_ext.plot.twin import cc_norm_distribution, prediction_trace
+    from nda_ext.twin import properties
+    from nda_ext.twin.views import oracle_prediction
 
     props = properties(model, schemas=schemas)
     ax = cc_norm_distribution(props.cc_norm.to_numpy())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compute.scan_arrays import ClipTrials, Monet2Trials, ScanTraces
+from nda_ext.compute.scan_arrays import ClipTrials, Monet2Trials, ScanTraces
 
 
 def _scan_key(key: dict) -> dict:

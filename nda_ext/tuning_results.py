@@ -22,7 +22,7 @@ def unit_tuning(schemas: dict, method: str = "default", restriction=None) -> pd.
 
 def plot_unit_tuning(schemas: dict, unit_key: dict, method: str = "default"):
     """Tuning curve of one unit with its bi-von Mises fit, Cartesian and polar side by side; returns the Figure."""
-    from .plot.tuning import plot_tuning_curve
+    from nda_ext.plot.tuning import plot_tuning_curve
 
     tuning = schemas["tuning"]
     key = dict(unit_key, direction_method=method)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .correlation import cc_max
-from .epochs import direction_curves, monet2_segments, segment_responses
-from .oracle import oracle_correlation, oracle_raster, oracle_trials
-from .permutation import selectivity_permutation_test
-from .scan_arrays import ClipTrials, Monet2Trials, ScanTraces
-from .selectivity import classic_osi_dsi, global_selectivity
-from .vonmises import fit_bi_von_mises
+from nda_ext.compute.correlation import cc_max
+from nda_ext.compute.epochs import direction_curves, monet2_segments, segment_responses
+from nda_ext.compute.oracle import oracle_correlation, oracle_raster, oracle_trials
+from nda_ext.compute.permutation import selectivity_permutation_test
+from nda_ext.compute.scan_arrays import ClipTrials, Monet2Trials, ScanTraces
+from nda_ext.compute.selectivity import classic_osi_dsi, global_selectivity
+from nda_ext.compute.vonmises import fit_bi_von_mises
 
 #: Units per chunk when per-unit sample times are materialised (chunk x n_frames float64).
 UNIT_CHUNK = 512

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .resample import resample, resize_frames
+from nda_ext.compute.resample import resample, resize_frames
 
 BEHAVIOR_CHANNELS = ("pupil_dilation", "pupil_dilation_derivative", "running_speed")
 #: Depth boundaries (um below the cortical surface, motor z) between L1 | L2/3 | L4 | L5 | L6 (approximate, V1).

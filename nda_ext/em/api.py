@@ -7,11 +7,11 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from ..sources import cave_tables as ct
-from .layers import MINNIE65_BOUNDARIES_UM
-from .sources import as_source, materialization_row
-from .adjacency import rate_matrix
-from .units import UNIT_KEY, combine_units
+from nda_ext.sources import cave_tables as ct
+from nda_ext.em.layers import MINNIE65_BOUNDARIES_UM
+from nda_ext.em.sources import as_source, materialization_row
+from nda_ext.em.adjacency import rate_matrix
+from nda_ext.em.units import UNIT_KEY, combine_units
 
 DIGITAL_TWIN_FROM = 1507
 """First version with ``digital_twin_properties_bcm_coreg_v4``; older versions use ``functional_properties_v3_bcm``."""
@@ -22,7 +22,7 @@ def _em(schemas=None):
     """The bound ``em`` schema module (activating the configured database when nothing is bound)."""
     if schemas is not None:
         return schemas["em"]
-    from ..schemas import em
+    from nda_ext.schemas import em
 
     if em.schema.database is None:
         import nda_ext

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..sources import cave_tables as ct
-from ..sources.cave_synapses import root_to_nucleus, synapse_edges
-from ..make import FingerprintedMake
-from .bulk import fast_insert
-from .progress import TableProgressStore
-from .sources import open_source, retry_policy
+from nda_ext.sources import cave_tables as ct
+from nda_ext.sources.cave_synapses import root_to_nucleus, synapse_edges
+from nda_ext.make import FingerprintedMake
+from nda_ext.em.bulk import fast_insert
+from nda_ext.em.progress import TableProgressStore
+from nda_ext.em.sources import open_source, retry_policy
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def selected(kind: str) -> property:
     """``key_source`` property: the ``TableSelection`` rows whose CAVE table is of ``kind``."""
 
     def key_source(self):
-        from ..schemas import em
+        from nda_ext.schemas import em
 
         return em.TableSelection & (em.CaveTable & {"kind": kind})
 
@@ -68,7 +68,7 @@ def selected(kind: str) -> property:
 
 
 def _materialization(key: dict) -> dict:
-    from ..schemas import em
+    from nda_ext.schemas import em
 
     return (em.Materialization & {"mat_version": key["mat_version"]}).fetch1()
 
@@ -119,7 +119,7 @@ def make_insert(self, key, master, rows):
 
 def make_insert_coregistration(self, key, master, rows):
     """Insert matches and, for matches whose unit is in the nda mirror, ``Unit`` rows."""
-    from ..schemas import em
+    from nda_ext.schemas import em
 
     unit_keys = ["session", "scan_idx", "unit_id"]
     scans = rows[["session", "scan_idx"]].drop_duplicates().to_dict("records")
@@ -140,7 +140,7 @@ class SourceImport(FingerprintedMake):
 
 def connectivity_fetch(self, key):
     """Materialization row, cell-set row and the version's (nucleus_id, pt_root_id) arrays."""
-    from ..schemas import em
+    from nda_ext.schemas import em
 
     cell_set = (em.CellSet & key).fetch1()
     nuclei = (em.Nucleus.Cell & {"mat_version": key["mat_version"]}).to_arrays("nucleus_id", "pt_root_id")
@@ -153,7 +153,7 @@ def connectivity_compute(self, key, materialization, cell_set, nucleus_ids, root
     Raises:
         SynapseDownloadError: a chunk could not be completed; completed chunks stay recorded.
     """
-    from ..schemas import em
+    from nda_ext.schemas import em
 
     id_map = root_to_nucleus(pd.DataFrame({"nucleus_id": nucleus_ids, "pt_root_id": root_ids}))
     pre_ids = np.asarray(cell_set["pre_nucleus_ids"], np.int64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .adjacency import adjacency_matrix
+from nda_ext.em.adjacency import adjacency_matrix
 
 
 def orientation_difference(a, b) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..sources.cave_synapses import empty_synapses
+from nda_ext.sources.cave_synapses import empty_synapses
 
 ID_COLUMNS = ["synapse_id", "pre_pt_root_id", "post_pt_root_id"]
 VALUE_COLUMNS = ["size", "ctr_pt_position_x", "ctr_pt_position_y", "ctr_pt_position_z"]

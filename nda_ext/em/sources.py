@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..sources import cave
-from ..sources import cave_tables as ct
+from nda_ext.sources import cave
+from nda_ext.sources import cave_tables as ct
 
 _retry = cave.RetryPolicy()
 

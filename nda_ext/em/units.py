@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .layers import MINNIE65_BOUNDARIES_UM, assign_layers
-from .positions import add_pia_positions
+from nda_ext.em.layers import MINNIE65_BOUNDARIES_UM, assign_layers
+from nda_ext.em.positions import add_pia_positions
 
 FUNCTIONAL_MODES = ("none", "match", "all", "best_only")
 UNIT_KEY = ["session", "scan_idx", "unit_id"]

@@ -43,7 +43,7 @@ def activate(prefix: str | None = None, nda: str | None = None, *, create_tables
     Returns:
         The bound schema modules by short name (``"nda"``, ``"tuning"``, ...).
     """
-    from .. import db
+    from nda_ext import db
 
     if connection is None:
         connection = db.connect()
@@ -53,7 +53,7 @@ def activate(prefix: str | None = None, nda: str | None = None, *, create_tables
         nda_module = bound["nda"]
         _bind(nda_module.schema, prefix + "nda", connection, create_tables, {})
     else:
-        from ..sources.legacy_nda import attach
+        from nda_ext.sources.legacy_nda import attach
 
         nda_module = attach(nda, connection=connection)
         bound["nda"] = nda_module

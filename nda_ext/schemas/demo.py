@@ -2,7 +2,7 @@
 
 import datajoint as dj
 
-from . import nda  # rebound by activate(nda=...)
+from nda_ext.schemas import nda  # rebound by activate(nda=...)
 
 schema = dj.Schema()
 

@@ -16,10 +16,10 @@ in [0, 360)), converted from each CAVE table's own convention on import. The glu
 
 import datajoint as dj
 
-from ..em import imports
-from ..make import FingerprintedMake
-from ..sources import cave_tables as ct
-from . import nda  # rebound by activate(nda=...)
+from nda_ext.em import imports
+from nda_ext.make import FingerprintedMake
+from nda_ext.sources import cave_tables as ct
+from nda_ext.schemas import nda  # rebound by activate(nda=...)
 
 schema = dj.Schema()
 

@@ -12,9 +12,9 @@ import datajoint as dj
 import numpy as np
 import pandas as pd
 
-from ..compute.sensorium_metrics import fev, oracle_corr_jackknife, score_predictions
-from ..insert import bulk_insert
-from ..make import FingerprintedMake
+from nda_ext.compute.sensorium_metrics import fev, oracle_corr_jackknife, score_predictions
+from nda_ext.insert import bulk_insert
+from nda_ext.make import FingerprintedMake
 
 schema = dj.Schema()
 

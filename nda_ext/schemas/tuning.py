@@ -6,11 +6,11 @@ pref_dir in [0, 360). Formulas: ``reference/metrics.md``; the math lives in :mod
 
 import datajoint as dj
 
-from ..compute.scan_tuning import direction_tuning, oracle_scores
-from ..insert import bulk_insert
-from ..make import FingerprintedMake
-from . import nda  # rebound by activate(nda=...)
-from ..scan_data import fetch_monet2_trials, fetch_oracle_trials, fetch_scan_traces
+from nda_ext.compute.scan_tuning import direction_tuning, oracle_scores
+from nda_ext.insert import bulk_insert
+from nda_ext.make import FingerprintedMake
+from nda_ext.schemas import nda  # rebound by activate(nda=...)
+from nda_ext.scan_data import fetch_monet2_trials, fetch_oracle_trials, fetch_scan_traces
 
 schema = dj.Schema()
 

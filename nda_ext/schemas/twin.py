@@ -10,10 +10,10 @@ model per scan. Angles in degrees, our convention (0 = rightward motion, counter
 
 import datajoint as dj
 
-from ..insert import bulk_insert
-from ..make import FingerprintedMake
-from . import nda  # rebound by activate(nda=...)
-from ..twin.params import DEFAULT_PARAMS, paramset_row
+from nda_ext.insert import bulk_insert
+from nda_ext.make import FingerprintedMake
+from nda_ext.schemas import nda  # rebound by activate(nda=...)
+from nda_ext.twin.params import DEFAULT_PARAMS, paramset_row
 
 schema = dj.Schema()
 
@@ -187,12 +187,12 @@ class Training(FingerprintedMake, dj.Computed):
         return Model & "source = 'training'"
 
     def make_fetch(self, key):
-        from ..twin.makes import training_inputs
+        from nda_ext.twin.makes import training_inputs
 
         return training_inputs(nda, Model, ParamSet, key)
 
     def make_compute(self, key, params, scans):
-        from ..twin.makes import train_checkpoint
+        from nda_ext.twin.makes import train_checkpoint
 
         return (dict(key, **train_checkpoint(params, scans)),)
 
@@ -245,12 +245,12 @@ class Performance(FingerprintedMake, dj.Computed):
         return (Model.Scan & ready_models()) * PerformanceMethod & clips
 
     def make_fetch(self, key):
-        from ..twin.makes import performance_inputs
+        from nda_ext.twin.makes import performance_inputs
 
         return ((PerformanceMethod & key).fetch1(), *performance_inputs(nda, Model, Training, key))
 
     def make_compute(self, key, method, traces, trials, data, model_row, unit_ids, checkpoint):
-        from ..twin.makes import performance_rows
+        from nda_ext.twin.makes import performance_rows
 
         return performance_rows(key, method, traces, trials, data, model_row, unit_ids, checkpoint)
 
@@ -311,12 +311,12 @@ class Tuning(FingerprintedMake, dj.Computed):
         return (Model.Scan & ready_models()) * InSilicoMethod
 
     def make_fetch(self, key):
-        from ..twin.makes import scan_twin_inputs
+        from nda_ext.twin.makes import scan_twin_inputs
 
         return ((InSilicoMethod & key).fetch1(), *scan_twin_inputs(Model, Training, key))
 
     def make_compute(self, key, method, model_row, unit_ids, checkpoint):
-        from ..twin.makes import tuning_rows
+        from nda_ext.twin.makes import tuning_rows
 
         return tuning_rows(key, method, model_row, unit_ids, checkpoint)
 

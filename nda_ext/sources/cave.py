@@ -26,11 +26,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import cave_tables as ct
-from .cave_base import EmSource
-from .cave_files import SnapshotSource
-from .cave_progress import DirectoryProgressStore, InMemoryProgressStore, ProgressStore
-from .cave_synapses import (CaveDownloadError, RetryPolicy, SynapseDownloadError, call_with_retry,
+from nda_ext.sources import cave_tables as ct
+from nda_ext.sources.cave_base import EmSource
+from nda_ext.sources.cave_files import SnapshotSource
+from nda_ext.sources.cave_progress import DirectoryProgressStore, InMemoryProgressStore, ProgressStore
+from nda_ext.sources.cave_synapses import (CaveDownloadError, RetryPolicy, SynapseDownloadError, call_with_retry,
                             root_to_nucleus, synapse_edges)
 
 __all__ = [

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import cave_tables as ct
-from .cave_progress import ProgressStore
-from .cave_synapses import RetryPolicy, download_synapses
+from nda_ext.sources import cave_tables as ct
+from nda_ext.sources.cave_progress import ProgressStore
+from nda_ext.sources.cave_synapses import RetryPolicy, download_synapses
 
 
 class EmSource:

@@ -29,9 +29,9 @@ import pyarrow.compute as pc
 import pyarrow.feather as feather
 import pyarrow.parquet as parquet
 
-from . import cave_tables as ct
-from .cave_base import EmSource
-from .cave_synapses import root_id_set, select_synapses
+from nda_ext.sources import cave_tables as ct
+from nda_ext.sources.cave_base import EmSource
+from nda_ext.sources.cave_synapses import root_id_set, select_synapses
 
 MANIFEST = "manifest.json"
 _NUMBER = r"\s*(-?[\d.]+(?:[eE][-+]?\d+)?)\s*"

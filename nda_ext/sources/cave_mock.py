@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import responses
 
-from . import cave_tables as ct
+from nda_ext.sources import cave_tables as ct
 
 LOCAL_SERVER = "https://local.cave.com"
 GLOBAL_SERVER = "https://global.cave.com"

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import cave_tables as ct
-from .cave_snapshot_synapses import plant_synapses
+from nda_ext.sources import cave_tables as ct
+from nda_ext.sources.cave_snapshot_synapses import plant_synapses
 
 ROOT_BASE = 864_691_135_000_000_000
 """MICrONS root ids are 18-digit numbers starting with 8646911350..."""

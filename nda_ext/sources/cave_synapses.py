@@ -32,8 +32,8 @@ import pandas as pd
 import requests
 from tqdm.auto import tqdm
 
-from .cave_progress import InMemoryProgressStore, ProgressStore
-from .cave_tables import SYNAPSES
+from nda_ext.sources.cave_progress import InMemoryProgressStore, ProgressStore
+from nda_ext.sources.cave_tables import SYNAPSES
 
 logger = logging.getLogger(__name__)
 

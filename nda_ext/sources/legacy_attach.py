@@ -19,7 +19,7 @@ from decimal import Decimal
 import datajoint as dj
 from datajoint.codecs import get_codec
 
-from .legacy_schema import BLOB_TYPES, LEGACY_ORDER
+from nda_ext.sources.legacy_schema import BLOB_TYPES, LEGACY_ORDER
 
 #: The 29 nda v8 tables an attached schema must provide.
 NDA_TABLES: tuple[str, ...] = LEGACY_ORDER

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..insert import row_nbytes
-from .legacy_attach import NDA_TABLES, attach
-from .mirror import insert_tables
+from nda_ext.insert import row_nbytes
+from nda_ext.sources.legacy_attach import NDA_TABLES, attach
+from nda_ext.sources.mirror import insert_tables
 
 DEFAULT_SCHEMA = "microns_phase3_nda"
 #: Row data per inserted chunk (bytes): large enough to amortise round trips, far below packet limits.
@@ -54,7 +54,7 @@ def source_module(url: str, schema: str | None = None):
     """
     import datajoint as dj
 
-    from ..db import LOOPBACK, parse_url
+    from nda_ext.db import LOOPBACK, parse_url
 
     settings = parse_url(url)
     schema = schema or urlsplit(url).path.strip("/") or DEFAULT_SCHEMA

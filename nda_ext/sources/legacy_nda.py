@@ -7,9 +7,9 @@
 * :func:`legacy_ddl` / :func:`fill_legacy_schema` build a legacy-shaped schema (:mod:`nda_ext.sources.legacy_schema`).
 """
 
-from .legacy_attach import NDA_TABLES, LegacyReadOnlyError, LegacySchemaError, attach
-from .legacy_copy import CopyVerificationError, copy_scans
-from .legacy_schema import fill_legacy_schema, legacy_ddl
+from nda_ext.sources.legacy_attach import NDA_TABLES, LegacyReadOnlyError, LegacySchemaError, attach
+from nda_ext.sources.legacy_copy import CopyVerificationError, copy_scans
+from nda_ext.sources.legacy_schema import fill_legacy_schema, legacy_ddl
 
 __all__ = ["NDA_TABLES", "CopyVerificationError", "LegacyReadOnlyError", "LegacySchemaError", "attach",
            "copy_scans", "fill_legacy_schema", "legacy_ddl"]

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .mirror import INSERT_ORDER
+from nda_ext.sources.mirror import INSERT_ORDER
 
 #: DataJoint 0.12 table-name prefixes per tier.
 TIER_PREFIX = {"Manual": "", "Lookup": "#", "Imported": "_", "Computed": "__"}

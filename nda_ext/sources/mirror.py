@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..insert import atomic, bulk_insert
+from nda_ext.insert import atomic, bulk_insert
 
 #: Mirror tables in an order that satisfies every foreign key.
 INSERT_ORDER: tuple[str, ...] = (

@@ -200,6 +200,6 @@ def ingest(path, **kwargs) -> str:
 
     See :func:`nda_ext.sources.sensorium_ingest.ingest` (keyword arguments ``name``, ``schemas``).
     """
-    from .sensorium_ingest import ingest as ingest_dataset
+    from nda_ext.sources.sensorium_ingest import ingest as ingest_dataset
 
     return ingest_dataset(path, **kwargs)

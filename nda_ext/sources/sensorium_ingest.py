@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..insert import atomic, bulk_insert
-from .sensorium import read_static_dataset
-from .sensorium_tree import SensoriumFormatError
+from nda_ext.insert import atomic, bulk_insert
+from nda_ext.sources.sensorium import read_static_dataset
+from nda_ext.sources.sensorium_tree import SensoriumFormatError
 
 DATA_KEY = re.compile(r"(\d+)-(\d+)-(\d+)")
 
@@ -75,7 +75,7 @@ def ingest(path, *, name: str | None = None, schemas: dict | None = None) -> str
     name = name or f"{animal}-{session}-{scan_idx}"
     if len(module.Dataset & {"dataset": name}):
         return name
-    from .. import __version__
+    from nda_ext import __version__
 
     neurons = data.neurons
     motor = {c: neurons[f"cell_motor_{c}"].to_numpy(float) if f"cell_motor_{c}" in neurons else

@@ -13,7 +13,7 @@ import io
 import numpy as np
 import torch
 
-from .model import TwinConfig, TwinModel
+from nda_ext.twin.model import TwinConfig, TwinModel
 
 FORMAT = "nda_ext.twin.checkpoint/1"
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import BEHAVIOUR_COLUMNS
+from nda_ext.twin.model import BEHAVIOUR_COLUMNS
 
 
 @dataclass

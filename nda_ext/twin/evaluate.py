@@ -17,17 +17,17 @@ import dataclasses
 
 import numpy as np
 
-from ..compute.correlation import prediction_quality
-from ..compute.scan_arrays import ClipTrials, ScanTraces
-from ..compute.scan_tuning import oracle_repeats
-from ..compute.selectivity import fit_osi_dsi, global_selectivity
-from ..compute.vonmises import fit_bi_von_mises
-from .data import ScanData
-from .fnn_backend import FNN_FPS, FNN_SIZE, FnnScan
-from .insilico import direction_noise_stimuli, direction_tuning
-from .model import TwinModel, readout_locations
-from .train import predict
-from .video import interpolate_traces
+from nda_ext.compute.correlation import prediction_quality
+from nda_ext.compute.scan_arrays import ClipTrials, ScanTraces
+from nda_ext.compute.scan_tuning import oracle_repeats
+from nda_ext.compute.selectivity import fit_osi_dsi, global_selectivity
+from nda_ext.compute.vonmises import fit_bi_von_mises
+from nda_ext.twin.data import ScanData
+from nda_ext.twin.fnn_backend import FNN_FPS, FNN_SIZE, FnnScan
+from nda_ext.twin.insilico import direction_noise_stimuli, direction_tuning
+from nda_ext.twin.model import TwinModel, readout_locations
+from nda_ext.twin.train import predict
+from nda_ext.twin.video import interpolate_traces
 
 
 class NdaExtTwin:

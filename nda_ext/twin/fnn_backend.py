@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .video import hold_indices, interpolate_traces, resize_frames
+from nda_ext.twin.video import hold_indices, interpolate_traces, resize_frames
 
 FNN_FPS = 30.0
 FNN_SIZE = (144, 256)

@@ -10,8 +10,8 @@ from typing import Callable
 
 import numpy as np
 
-from .model import TwinModel
-from .train import predict
+from nda_ext.twin.model import TwinModel
+from nda_ext.twin.train import predict
 
 
 def direction_noise_stimuli(n_dirs: int = 16, *, n_frames: int = 30, height: int = 36, width: int = 64,

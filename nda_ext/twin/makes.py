@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..compute.scan_arrays import ClipTrials, ScanTraces
-from .checkpoint import checksum, from_bytes, to_bytes
-from .data import ScanData
-from .evaluate import FnnTwin, NdaExtTwin, insilico_tuning, performance, select_units
-from .fnn_backend import FnnScan
-from .model import TwinConfig, TwinModel, default_device
-from .params import check_params
-from .release import CONFIG_FILE, SCANS_FILE, UNITS_FILE, load_release
-from .scan_inputs import fetch_scan_data
-from .train import train
+from nda_ext.compute.scan_arrays import ClipTrials, ScanTraces
+from nda_ext.twin.checkpoint import checksum, from_bytes, to_bytes
+from nda_ext.twin.data import ScanData
+from nda_ext.twin.evaluate import FnnTwin, NdaExtTwin, insilico_tuning, performance, select_units
+from nda_ext.twin.fnn_backend import FnnScan
+from nda_ext.twin.model import TwinConfig, TwinModel, default_device
+from nda_ext.twin.params import check_params
+from nda_ext.twin.release import CONFIG_FILE, SCANS_FILE, UNITS_FILE, load_release
+from nda_ext.twin.scan_inputs import fetch_scan_data
+from nda_ext.twin.train import train
 
 
 def _scan_key(key: dict) -> dict:
@@ -130,7 +130,7 @@ def _unit_rows(key: dict, unit_ids: np.ndarray, columns: dict) -> list[dict]:
 
 def performance_inputs(nda, model_table, training_table, key: dict) -> tuple:
     """Recorded traces (readout order), Clip trials, the scan's ``ScanData`` and the model inputs."""
-    from ..scan_data import fetch_oracle_trials, fetch_scan_traces
+    from nda_ext.scan_data import fetch_oracle_trials, fetch_scan_traces
 
     model_row, unit_ids, checkpoint = scan_twin_inputs(model_table, training_table, key)
     traces = select_units(fetch_scan_traces(nda, key), unit_ids)

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .video import resize_frames
+from nda_ext.twin.video import resize_frames
 
 BEHAVIOUR_COLUMNS = ("pupil_x", "pupil_y", "pupil_radius", "treadmill")
 """Behaviour columns, in order: perspective = pupil centre x/y, modulation = pupil radius, treadmill speed."""

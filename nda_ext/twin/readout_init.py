@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .model import TwinModel
+from nda_ext.twin.model import TwinModel
 
 
 @torch.no_grad()

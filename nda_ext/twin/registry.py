@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..insert import atomic, bulk_insert
-from .makes import check_release, load_model, readout_unit_ids, release_checksum
-from .params import DEFAULT_PARAMS
-from .release import CONFIG_FILE, SCANS_FILE, UNITS_FILE, export_release as write_release, read_tables, \
+from nda_ext.insert import atomic, bulk_insert
+from nda_ext.twin.makes import check_release, load_model, readout_unit_ids, release_checksum
+from nda_ext.twin.params import DEFAULT_PARAMS
+from nda_ext.twin.release import CONFIG_FILE, SCANS_FILE, UNITS_FILE, export_release as write_release, read_tables, \
     release_kind, scan_file
 
 BACKENDS = ("nda_ext", "fnn")
@@ -21,7 +21,7 @@ def twin_schema(schemas: dict | None = None):
     """The bound ``twin`` schema module (activating the configured database when nothing is bound)."""
     if schemas is not None:
         return schemas["twin"]
-    from ..schemas import twin
+    from nda_ext.schemas import twin
 
     if twin.schema.database is None:
         import nda_ext

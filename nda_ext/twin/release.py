@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .model import TwinConfig, TwinModel, scan_name
+from nda_ext.twin.model import TwinConfig, TwinModel, scan_name
 
 FORMAT = "nda_ext.twin"
 CORE_FILE, UNITS_FILE, SCANS_FILE, CONFIG_FILE = "params_core.pt", "units.csv", "scans.csv", "config.json"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compute.oracle import oracle_trials
-from ..compute.scan_arrays import ScanTraces
-from ..scan_data import fetch_scan_traces
-from .data import ScanData
+from nda_ext.compute.oracle import oracle_trials
+from nda_ext.compute.scan_arrays import ScanTraces
+from nda_ext.scan_data import fetch_scan_traces
+from nda_ext.twin.data import ScanData
 
 
 def _scan_key(key: dict) -> dict:

@@ -9,10 +9,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .data import ScanData
-from .model import TwinModel, default_device, scan_name
-from .readout_init import locate_readouts
-from .video import resize_frames
+from nda_ext.twin.data import ScanData
+from nda_ext.twin.model import TwinModel, default_device, scan_name
+from nda_ext.twin.readout_init import locate_readouts
+from nda_ext.twin.video import resize_frames
 
 
 def poisson_loss(rate: torch.Tensor, target: torch.Tensor, eps: float = 1e-8,

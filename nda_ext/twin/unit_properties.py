@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .registry import scan_keys, twin_schema
+from nda_ext.twin.registry import scan_keys, twin_schema
 
 PROPERTY_COLUMNS = ("session", "scan_idx", "unit_id", "readout_id", "cc_abs", "cc_max", "cc_norm", "OSI", "DSI",
                     "gOSI", "gDSI", "pref_ori", "pref_dir", "readout_loc_x", "readout_loc_y")

@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from ..compute.correlation import as_repeats
-from ..compute.scan_tuning import oracle_repeats
-from .makes import performance_inputs, scan_twin
-from .registry import twin_schema
+from nda_ext.compute.correlation import as_repeats
+from nda_ext.compute.scan_tuning import oracle_repeats
+from nda_ext.twin.makes import performance_inputs, scan_twin
+from nda_ext.twin.registry import twin_schema
 
 
 def oracle_prediction(model: str, unit_key: dict, *, performance_method: str = "default", burnin: int | None = None,
@@ -58,7 +58,7 @@ def tuning_pairs(model: str, *, insilico_method: str = "default", direction_meth
     if schemas is not None:
         tuning = schemas["tuning"]
     else:
-        from ..schemas import tuning  # bound together with twin by nda_ext.activate
+        from nda_ext.schemas import tuning  # bound together with twin by nda_ext.activate
     keys = ["session", "scan_idx", "unit_id"]
     columns = ["gosi", "gdsi", "pref_ori", "pref_dir", "responses", "directions"]
     model_side = pd.DataFrame((twin.Tuning.Unit * twin.Tuning.proj("directions")

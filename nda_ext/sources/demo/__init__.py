@@ -7,7 +7,7 @@ Modules: ``config`` (settings, random streams), ``stimuli`` (Clip/Monet2/Trippy 
 images, QC traces), ``behavior`` (pupil, treadmill), ``responses`` (planted model), ``dataset`` (assembly).
 """
 
-from .config import DemoConfig
-from .dataset import TABLES, TRUTH_COLUMNS, DemoDataset, generate
+from nda_ext.sources.demo.config import DemoConfig
+from nda_ext.sources.demo.dataset import TABLES, TRUTH_COLUMNS, DemoDataset, generate
 
 __all__ = ["DemoConfig", "DemoDataset", "TABLES", "TRUTH_COLUMNS", "generate"]

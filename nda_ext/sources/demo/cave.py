@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..cave_snapshot import UNIT_COLUMNS, write_snapshot
+from nda_ext.sources.cave_snapshot import UNIT_COLUMNS, write_snapshot
 
 UNIT_KEY = ["session", "scan_idx", "unit_id"]
 
 
 def default_path(name: str = "default") -> Path:
     """``nda_ext.db.home() / "demo_cave" / name``."""
-    from ... import db
+    from nda_ext import db
 
     return db.home() / "demo_cave" / name
 
@@ -59,7 +59,7 @@ DEMO_MAT_VERSION = 1718
 
 def import_demo_em(schemas: dict, dataset, name: str = "default") -> dict:
     """Write the CAVE snapshot of ``dataset`` and import it into the ``em`` schema; returns the planted truth."""
-    from ...em import import_version
+    from nda_ext.em import import_version
 
     truth = write_demo_snapshot(dataset, name, mat_version=DEMO_MAT_VERSION)
     import_version(truth["mat_version"], source=truth["path"], schemas=schemas)
@@ -71,7 +71,7 @@ def ensure_demo_em(schemas: dict, name: str = "default") -> None:
     configuration when the snapshot has to be written)."""
     if schemas["em"].Materialization & {"mat_version": DEMO_MAT_VERSION}:
         return
-    from . import DemoConfig, generate
+    from nda_ext.sources.demo import DemoConfig, generate
 
     config = (schemas["demo"].Dataset & {"dataset": name}).fetch1("config")
     import_demo_em(schemas, generate(DemoConfig(**config)), name)

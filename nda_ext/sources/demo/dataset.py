@@ -8,12 +8,12 @@ import pandas as pd
 
 from nda_ext.compute.unit_keys import unit_hash, unit_str_key
 
-from . import anatomy, schedule, segmentation
-from .behavior import behavior
-from .config import SCAN_INCLUDE, DemoConfig, rng_for
-from .movie import stimulus_movie
-from .responses import global_selectivity, simulate, unit_parameters
-from .stimuli import CLIP_KINDS, clip_row, condition_frames, monet2_row, trippy_row
+from nda_ext.sources.demo import anatomy, schedule, segmentation
+from nda_ext.sources.demo.behavior import behavior
+from nda_ext.sources.demo.config import SCAN_INCLUDE, DemoConfig, rng_for
+from nda_ext.sources.demo.movie import stimulus_movie
+from nda_ext.sources.demo.responses import global_selectivity, simulate, unit_parameters
+from nda_ext.sources.demo.stimuli import CLIP_KINDS, clip_row, condition_frames, monet2_row, trippy_row
 
 TABLES = ("Scan", "ScanInclude", "Field", "ScanTimes", "RasterCorrection", "MotionCorrection", "MeanIntensity",
           "SummaryImages", "Segmentation", "MaskClassification", "Fluorescence", "ScanUnit", "UnitHash", "Activity",

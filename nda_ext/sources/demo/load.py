@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 
-from ...compute.scan_arrays import ClipTrials, ScanTraces
-from ...compute.scan_tuning import oracle_scores
-from ...insert import atomic, bulk_insert
-from ..mirror import insert_tables
+from nda_ext.compute.scan_arrays import ClipTrials, ScanTraces
+from nda_ext.compute.scan_tuning import oracle_scores
+from nda_ext.insert import atomic, bulk_insert
+from nda_ext.sources.mirror import insert_tables
 
 TRUTH_COLUMNS = ("session", "scan_idx", "unit_id", "pref_dir", "pref_ori", "planted_gosi", "planted_gdsi", "rf_x",
                  "rf_y", "gain", "noise_sd", "is_soma")

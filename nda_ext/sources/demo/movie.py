@@ -10,8 +10,8 @@ import numpy as np
 
 from nda_ext.compute.resample import resample, resize_frames
 
-from .config import MOVIE_SHAPE
-from .schedule import BLACK, GREY
+from nda_ext.sources.demo.config import MOVIE_SHAPE
+from nda_ext.sources.demo.schedule import BLACK, GREY
 
 CHUNK_FRAMES = 256
 """Scan frames resampled per chunk."""

@@ -26,8 +26,8 @@ from scipy.signal import lfilter
 
 from nda_ext.compute.resample import resize_frames
 
-from .config import MOVIE_SHAPE
-from .stimuli import MONET2_PARAMS
+from nda_ext.sources.demo.config import MOVIE_SHAPE
+from nda_ext.sources.demo.stimuli import MONET2_PARAMS
 
 LAG_WEIGHTS = np.array([0.5, 1.0, 0.7, 0.3])
 """Temporal kernel over scan-frame lags 0..3 (peak at one frame, ~160 ms at 6.3 Hz)."""
