@@ -1,10 +1,13 @@
+import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
 
+HERE = Path(__file__).parent
+
 setup(
     name="nda_ext",
-    version="0.1.0",
+    version=re.search(r'__version__ = "([^"]+)"', (HERE / "nda_ext" / "version.py").read_text())[1],
     description="MICrONS nda v8 mirror with EM connectivity, tuning, digital-twin and export extensions (DataJoint 2)",
     long_description=Path(__file__).with_name("README.md").read_text(),
     long_description_content_type="text/markdown",
@@ -27,7 +30,7 @@ setup(
     ],
     extras_require={
         "test": ["pytest", "responses", "nbclient", "nbformat", "ipykernel", "neuralpredictors==0.3.0",
-                 "scikit-image", "h5py"],
+                 "scikit-image", "h5py", "ruff>=0.17,<0.18", "import-linter>=2.16,<3"],
         "notebooks": ["jupyterlab", "ipykernel"],
     },
     entry_points={"console_scripts": ["nda-ext=nda_ext.cli:main"]},

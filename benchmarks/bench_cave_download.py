@@ -21,8 +21,8 @@ import pandas as pd
 import responses
 
 from nda_ext.sources import cave
-from nda_ext.sources import cave_tables as ct
-from nda_ext.sources.cave_mock import MockMaterializationServer, mock_client
+from nda_ext.sources.cave import tables as ct
+from nda_ext.sources.cave.testing import MockMaterializationServer, mock_client
 
 
 def synthetic_synapses(n_rows: int, n_roots: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:

@@ -6,7 +6,7 @@ embedded PostgreSQL under a temporary NDA_EXT_HOME). Reports rows/s (synapse row
 * ``Connectivity.populate`` from a snapshot folder (one filtered file pass);
 * ``Connectivity.populate`` from the mocked CAVE server (real caveclient, chunked queries, chunks kept in
   ``em.SynapseChunk``);
-* inserting the same per-synapse rows into ``Connectivity.Synapse`` with :func:`nda_ext.em.bulk.fast_insert`
+* inserting the same per-synapse rows into ``Connectivity.Synapse`` with :func:`nda_ext.dj.bulk.fast_insert`
   (COPY on PostgreSQL, executemany on MySQL) and with DataJoint's ``insert(chunk_size=10_000)``, each in one
   transaction, and their ratio, measured in the same process.
 """
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import responses
 
-from nda_ext.sources import cave_tables as ct
+from nda_ext.sources.cave import tables as ct
 
 VERSION_SNAPSHOT, VERSION_MOCK = 1718, 1719
 
@@ -34,7 +34,8 @@ def write_tables(folder: Path, n_rows: int, n_cells: int, seed: int = 0) -> None
     roots = 864_691_135_000_000_000 + np.sort(rng.choice(10**9, n_cells, replace=False))
     nuclei = pd.DataFrame({"id": np.arange(100_000, 100_000 + n_cells), "valid": True, "volume": 250.0,
                            "pt_supervoxel_id": np.arange(n_cells) + 88 * 10**15, "pt_root_id": roots,
-                           "pt_position_x": rng.uniform(1e5, 3e5, n_cells), "pt_position_y": rng.uniform(1e5, 3e5, n_cells),
+                           "pt_position_x": rng.uniform(1e5, 3e5, n_cells),
+                           "pt_position_y": rng.uniform(1e5, 3e5, n_cells),
                            "pt_position_z": rng.uniform(1.5e4, 2.5e4, n_cells)})
     pre, post = rng.choice(roots, n_rows), rng.choice(roots, n_rows)
     post = np.where(pre == post, roots[(np.searchsorted(roots, post) + 1) % n_cells], post)
@@ -53,7 +54,7 @@ def write_tables(folder: Path, n_rows: int, n_cells: int, seed: int = 0) -> None
 
 def import_synapses(em, version: int, source, chunk_size: int) -> tuple[float, int]:
     """Register ``version``, import its nuclei, then time Connectivity.populate of all cells with synapses kept."""
-    from nda_ext.em.sources import materialization_row
+    from nda_ext.sources.cave.materialization import materialization_row
 
     em.Materialization.insert1(materialization_row(source))
     em.Nucleus.populate({"mat_version": version})
@@ -67,7 +68,7 @@ def import_synapses(em, version: int, source, chunk_size: int) -> tuple[float, i
 
 def insert_only(em, connection, key: dict) -> dict:
     """Re-insert the stored synapse rows of ``key`` with the fast path and with DataJoint's insert."""
-    from nda_ext.em.bulk import fast_insert
+    from nda_ext.dj.bulk import fast_insert
 
     part = em.Connectivity.Synapse
     names = part.heading.names
@@ -89,7 +90,7 @@ def main(n_rows: int = 1_000_000, url: str | None = None) -> None:
     from nda_ext import db
     from nda_ext.em import set_retry_policy
     from nda_ext.sources import cave
-    from nda_ext.sources.cave_mock import mock_client, server_from_snapshot
+    from nda_ext.sources.cave.testing import mock_client, server_from_snapshot
 
     with tempfile.TemporaryDirectory() as home:
         if not url:

@@ -51,7 +51,7 @@ def main():
     rows = dataset.tables["Activity"]
     (nda.Activity & {"session": 4}).delete(prompt=False)
     started = time.perf_counter()
-    from nda_ext.insert import bulk_insert
+    from nda_ext.dj.insert import bulk_insert
 
     bulk_insert(nda.Activity(), rows)
     ours = time.perf_counter() - started
@@ -59,7 +59,8 @@ def main():
     started = time.perf_counter()
     nda.Activity.insert(rows)
     plain = time.perf_counter() - started
-    print(f"Activity {len(rows)} rows ({activity_mb:.0f} MB): bulk_insert {ours:.2f} s ({activity_mb / ours:.0f} MB/s), "
+    print(f"Activity {len(rows)} rows ({activity_mb:.0f} MB): bulk_insert {ours:.2f} s "
+          f"({activity_mb / ours:.0f} MB/s), "
           f"plain insert {plain:.2f} s; ratio plain/bulk = {plain / ours:.2f}")
     for module in reversed(list(schemas.values())):
         module.schema.drop(prompt=False)

@@ -41,7 +41,7 @@ def fetch_rate(n_units: int, n_frames: int) -> float:
     os.environ.pop("DJ_HOST", None)
     import nda_ext
     from nda_ext import db
-    from nda_ext.insert import bulk_insert
+    from nda_ext.dj.insert import bulk_insert
 
     schemas = nda_ext.activate(prefix="benchfetch_")
     nda = schemas["nda"]

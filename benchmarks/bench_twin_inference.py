@@ -16,9 +16,9 @@ import time
 import numpy as np
 import torch
 
-from nda_ext.twin.data import ScanData
-from nda_ext.twin.model import TwinModel
-from nda_ext.twin.train import predict, train
+from nda_ext.model.data import ScanData
+from nda_ext.model.network import TwinModel
+from nda_ext.model.train import predict, train
 
 
 def frames_per_second(run, n_frames: int, repeats: int = 2) -> float:

@@ -1,6 +1,7 @@
 """nda_ext: the MICrONS nda v8 mirror and its extensions (tuning, EM connectivity, digital twin, exports).
 
-Importing the package never connects to a database; :func:`activate` does.
+Importing the package never connects to a database and does not import DataJoint, pandas or torch;
+:func:`activate` does the binding.
 
 Example:
     >>> import nda_ext
@@ -9,11 +10,17 @@ Example:
     >>> (nda.Scan * nda.ScanTimes).to_pandas()
 """
 
-import warnings
+from nda_ext.dj import active as _active
+from nda_ext.version import __version__
 
-warnings.filterwarnings("ignore", message="No datajoint.json found")
-
-from nda_ext.schemas import activate  # noqa: E402
-
-__version__ = "0.1.0"
 __all__ = ["activate", "__version__"]
+
+
+def activate(prefix=None, nda=None, *, create_tables=None, connection=None):
+    """Bind every schema module to the configured database; see :func:`nda_ext.schemas.activate`."""
+    from nda_ext.schemas import activate as _activate
+
+    return _activate(prefix, nda, create_tables=create_tables, connection=connection)
+
+
+_active.set_activator(activate)

@@ -1,4 +1,4 @@
-"""Prediction quality against repeated responses: cc_abs, cc_max, cc_norm (reference/metrics.md §6.2).
+"""Prediction quality against repeated responses: cc_abs, cc_max, cc_norm (docs/metrics.md, same names).
 
 Repeat arrays are ``(n_units, n_repeats, n_samples)`` or ``(n_units, n_repeats, n_videos, n_frames)``; missing
 repeats (or samples) are NaN. With a video axis, the first ``burnin`` frames of every video are dropped and the

@@ -1,8 +1,9 @@
 """Monet2 direction epochs: segment times, per-segment responses and direction tuning curves.
 
-Recipe (cajal/foundation, see reference/metrics.md §4): every Monet2 trial shows ``n_dirs`` motion segments; segment
-``j`` starts ``onsets[j]`` seconds after the trial start and lasts ``duration / n_dirs * ori_fraction`` seconds. The
-response of a unit to a segment is the mean of its trace samples inside the segment window shifted by a latency.
+Recipe (cajal/foundation, see docs/metrics.md: "Monet2 direction tuning curve"): every Monet2 trial shows ``n_dirs``
+motion segments; segment ``j`` starts ``onsets[j]`` seconds after the trial start and lasts ``duration / n_dirs *
+ori_fraction`` seconds. The response of a unit to a segment is the mean of its trace samples inside the segment
+window shifted by a latency.
 
 Direction convention: Monet2 stores ``directions`` in its own convention; this module returns directions in the
 package convention (degrees, 0 = rightward motion, counter-clockwise positive) via ``(90 - d) % 360``.

@@ -1,4 +1,4 @@
-"""Leave-one-out oracle correlation from repeated clips (nda ``Oracle``, reference/metrics.md §6.1, nda_v8.md §6).
+"""Leave-one-out oracle correlation from repeated clips (nda ``Oracle``, docs/metrics.md: "Oracle", docs/nda_v8.md §6).
 
 Oracle clips are the condition hashes shown exactly ``n_repeats`` times in a scan. For every unit and repeat, the
 response is correlated with the mean of the other repeats; the oracle is one Pearson correlation over all
@@ -63,7 +63,7 @@ def _interpolate_rows(traces, sample_times, query):
 
 
 def oracle_raster(traces, sample_times, trial_start_s, trial_end_s, trial_index, n_frames, normalize=True):
-    """Oracle raster of every unit, as ``fetch_oracle_raster`` of microns_phase3 (nda_v8.md §6).
+    """Oracle raster of every unit, as ``fetch_oracle_raster`` of microns_phase3 (docs/nda_v8.md §6).
 
     Each oracle trial is resampled at ``linspace(start, end, n_frames)`` by linear interpolation of the unit's trace
     on its own sample times; with ``normalize`` each repeat is min-max scaled over all its clips and frames.

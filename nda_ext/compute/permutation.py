@@ -1,4 +1,7 @@
-"""Permutation (label-shuffle) tests of orientation and direction selectivity (reference/metrics.md §5)."""
+"""Permutation (label-shuffle) tests of orientation and direction selectivity.
+
+Definition: docs/metrics.md, "Permutation p-values".
+"""
 import numpy as np
 
 from nda_ext.compute.epochs import direction_labels

@@ -13,7 +13,7 @@ onto the grid before the log (on-grid frequencies are taken exactly).
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

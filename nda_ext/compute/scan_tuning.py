@@ -56,7 +56,7 @@ def _check_method(method: dict) -> None:
 
 
 def direction_tuning(traces: ScanTraces, trials: Monet2Trials, method: dict) -> tuple[dict, list[dict]]:
-    """Direction tuning of every unit of a scan (metrics.md §1-5).
+    """Direction tuning of every unit of a scan (docs/metrics.md: "gOSI" to "Permutation p-values").
 
     Args:
         traces: Activity of the scan.
@@ -116,7 +116,7 @@ def oracle_repeats(traces: ScanTraces, trials: ClipTrials, n_repeats: int = 10) 
 
 
 def oracle_scores(traces: ScanTraces, trials: ClipTrials, n_repeats: int = 10) -> tuple[dict, list[dict]]:
-    """Leave-one-out oracle and cc_max of every unit (metrics.md §6.1-6.2).
+    """Leave-one-out oracle and cc_max of every unit (docs/metrics.md: "Oracle" to "cc_norm").
 
     Returns:
         ``(master, units)``: n_clips, n_repeats, n_samples; per unit unit_id, pearson, cc_max, trials.

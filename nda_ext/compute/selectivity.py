@@ -1,4 +1,4 @@
-"""Orientation and direction selectivity indices (reference/metrics.md §1-2), vectorised over units.
+"""Orientation and direction selectivity indices (docs/metrics.md: "gOSI" to "DSI"), vectorised over units.
 
 All angles in degrees in the package convention (0 = rightward motion, counter-clockwise positive);
 ``pref_ori`` in [0, 180), ``pref_dir`` in [0, 360). Curves are arrays ``(n_units, n_dir)`` sampled at
@@ -8,7 +8,13 @@ import numpy as np
 
 from nda_ext.compute.vonmises import bi_von_mises
 
-__all__ = ["global_selectivity", "classic_osi_dsi", "fit_osi_dsi"]
+__all__ = ["global_selectivity", "classic_osi_dsi", "fit_osi_dsi", "orientation_difference"]
+
+
+def orientation_difference(a, b) -> np.ndarray:
+    """Circular difference of orientations (deg, period 180), in [0, 90]."""
+    delta = np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) % 180.0
+    return np.minimum(delta, 180.0 - delta)
 
 
 def _curves(curves, directions_deg):
@@ -98,7 +104,7 @@ def classic_osi_dsi(curves, directions_deg, pref_dir_deg=None):
 
 
 def fit_osi_dsi(mu_deg, phi, kappa, scale, bias):
-    """Fit-based OSI/DSI of cajal/foundation (reference/metrics.md §2) from bi-von Mises parameters.
+    """Fit-based OSI/DSI of cajal/foundation (docs/metrics.md: "OSI", "DSI") from bi-von Mises parameters.
 
     With fitted curve ``f`` and preferred direction ``mu``: ``pref_ori = mu mod 180``, ``orth = pref_ori + 90``;
     ``R_pref = (f(pref_ori) + f(pref_ori + 180)) / 2``, ``R_orth = (f(orth) + f(orth + 180)) / 2``;

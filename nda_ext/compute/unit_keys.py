@@ -1,7 +1,20 @@
-"""nda's UnitHash values, computed exactly as nda v8 does."""
+"""The primary keys of nda scans and units, and nda's UnitHash values computed exactly as nda v8 does."""
 
 import hashlib
 import json
+from collections.abc import Mapping
+
+#: Primary key of a scan in nda (``nda.Scan``).
+SCAN_KEY = ["session", "scan_idx"]
+#: Primary key of a unit in nda (``nda.ScanUnit``).
+UNIT_KEY = ["session", "scan_idx", "unit_id"]
+
+
+def scan_key(key) -> dict:
+    """``{"session": int, "scan_idx": int}`` of a key or row holding them (other attributes dropped) or of a
+    ``(session, scan_idx)`` pair."""
+    values = [key[name] for name in SCAN_KEY] if isinstance(key, Mapping) else list(key)
+    return {name: int(value) for name, value in zip(SCAN_KEY, values, strict=True)}
 
 
 def unit_hash(session: int, scan_idx: int, unit_id: int) -> str:

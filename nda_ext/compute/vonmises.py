@@ -1,4 +1,4 @@
-"""Batched bi-von Mises (double von Mises) direction tuning fits (reference/metrics.md §3).
+"""Batched bi-von Mises (double von Mises) direction tuning fits (docs/metrics.md: "Bi-von Mises fit").
 
 Model, with ``theta`` and ``mu`` in radians::
 
@@ -280,7 +280,8 @@ def _reasons(responses, valid, weights, means, min_directions):
 def fit_bi_von_mises(directions_deg, responses, *, min_directions=5, n_mu=16,
                      kappa_grid=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0), n_kappa_starts=3, max_iter=300,
                      ftol=1e-9, chunk_size=4096):
-    """Fit the bi-von Mises model to every unit at once (least squares, metrics.md §3 bounds and conventions).
+    """Fit the bi-von Mises model to every unit at once (least squares; bounds and conventions in
+    docs/metrics.md, "Bi-von Mises fit").
 
     Points may be one mean per direction (the foundation recipe) or single-segment responses with repeated
     directions; both give the same least-squares problem on the per-direction means weighted by their finite

@@ -7,13 +7,14 @@ combined unit table, select cells and connections, and turn them into matrices.
 * :func:`like_to_like`, :func:`assign_layers`, :func:`pia_frame_um`.
 """
 
-from nda_ext.em.adjacency import adjacency_matrix, id_map, rate_matrix, remap
+from nda_ext.compute.em.adjacency import adjacency_matrix, id_map, rate_matrix, remap
+from nda_ext.compute.em.filters import filter_connections, filter_neurons, neuron_mask, synapses_by_id
+from nda_ext.compute.em.layers import LAYERS, MINNIE65_BOUNDARIES_UM, assign_layers
+from nda_ext.compute.em.like_to_like import like_to_like
+from nda_ext.compute.em.positions import pia_frame_um
+from nda_ext.compute.selectivity import orientation_difference
 from nda_ext.em.api import connectivity, import_version, scan_rates, unit_table
-from nda_ext.em.filters import filter_connections, filter_neurons, neuron_mask, synapses_by_id
-from nda_ext.em.layers import LAYERS, MINNIE65_BOUNDARIES_UM, assign_layers
-from nda_ext.em.like_to_like import like_to_like, orientation_difference
-from nda_ext.em.positions import pia_frame_um
-from nda_ext.em.sources import set_retry_policy
+from nda_ext.sources.cave.materialization import set_retry_policy
 
 __all__ = ["import_version", "connectivity", "unit_table", "scan_rates", "filter_neurons", "filter_connections",
            "neuron_mask", "synapses_by_id", "remap", "id_map", "adjacency_matrix", "rate_matrix", "like_to_like",

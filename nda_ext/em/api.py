@@ -7,11 +7,12 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from nda_ext.sources import cave_tables as ct
-from nda_ext.em.layers import MINNIE65_BOUNDARIES_UM
-from nda_ext.em.sources import as_source, materialization_row
-from nda_ext.em.adjacency import rate_matrix
-from nda_ext.em.units import UNIT_KEY, combine_units
+from nda_ext.compute.em.adjacency import rate_matrix
+from nda_ext.compute.em.layers import MINNIE65_BOUNDARIES_UM
+from nda_ext.compute.em.units import UNIT_KEY, combine_units
+from nda_ext.dj import active
+from nda_ext.sources.cave import tables as ct
+from nda_ext.sources.cave.materialization import as_source, materialization_row
 
 DIGITAL_TWIN_FROM = 1507
 """First version with ``digital_twin_properties_bcm_coreg_v4``; older versions use ``functional_properties_v3_bcm``."""
@@ -20,15 +21,7 @@ TABLE_ORDER = ("Nucleus", "CellType", "Proofreading", "BrainArea", "Coregistrati
 
 def _em(schemas=None):
     """The bound ``em`` schema module (activating the configured database when nothing is bound)."""
-    if schemas is not None:
-        return schemas["em"]
-    from nda_ext.schemas import em
-
-    if em.schema.database is None:
-        import nda_ext
-
-        return nda_ext.activate()["em"]
-    return em
+    return active.bound(schemas)["em"]
 
 
 def frame(expression, attributes) -> pd.DataFrame:
@@ -182,7 +175,8 @@ def _version_frames(em, version: int, cell_type_table: str, coregistration: str,
         if name is not None and not table & dict(key, cave_table=name):
             raise ValueError(f"{table.__name__} of materialization {version} has no table {name!r}; "
                              f"import it with import_version({version}, ...)")
-    functional_columns = [n for n in em.FunctionalProperties.Unit.heading.names if n not in ("mat_version", "cave_table")]
+    functional_columns = [n for n in em.FunctionalProperties.Unit.heading.names
+                          if n not in ("mat_version", "cave_table")]
     return dict(
         nuclei=part(em.Nucleus.Cell, ["nucleus_id", "pt_root_id", "pt_position_x", "pt_position_y",
                                       "pt_position_z", "volume"]),
@@ -201,7 +195,7 @@ def _version_frames(em, version: int, cell_type_table: str, coregistration: str,
 def unit_table(version: int, coregistration: str = ct.COREGISTRATION_TABLE, functional: str = "match", *,
                functional_table: str | None = None, cell_type_table: str = ct.CELL_TYPE_TABLE,
                layer_boundaries_um=MINNIE65_BOUNDARIES_UM, source=None, schemas=None) -> pd.DataFrame:
-    """The combined unit table of a materialization (see :func:`nda_ext.em.units.combine_units`).
+    """The combined unit table of a materialization (see :func:`nda_ext.compute.em.units.combine_units`).
 
     Args:
         version: materialization version (imported with ``source`` first if it is not).
@@ -238,7 +232,7 @@ def scan_rates(units: pd.DataFrame, scan_key: dict, schemas=None) -> np.ndarray:
     """Activity traces of one scan as a rate matrix (cells x frames) in unit-table order.
 
     Cells not matched to a unit of this scan get zeros, so ``adjacency_matrix(units, edges) @ R`` gives each
-    cell's synaptic input from the recorded cells (see :mod:`nda_ext.em.adjacency`).
+    cell's synaptic input from the recorded cells (see :mod:`nda_ext.compute.em.adjacency`).
 
     Args:
         units: one row per cell with ``session, scan_idx, unit_id``.

@@ -1,20 +1,13 @@
 """Connectivity figures: the connectivity matrix of a cell set sorted by a unit-table column, and the
 like-to-like summary (connection probability against |delta pref_ori|). Angles in degrees, our convention.
 Every function returns the Axes it drew on and never calls show()."""
-import matplotlib.pyplot as plt
 import numpy as np
 
-from nda_ext.em.adjacency import adjacency_matrix
-from nda_ext.em.like_to_like import like_to_like
+from nda_ext.compute.em.adjacency import adjacency_matrix
+from nda_ext.compute.em.like_to_like import like_to_like
+from nda_ext.plot.axes import axes
 
 __all__ = ["plot_connectivity_matrix", "plot_like_to_like"]
-
-
-def _axes(ax):
-    if ax is not None:
-        return ax
-    _, ax = plt.subplots()
-    return ax
 
 
 def plot_connectivity_matrix(units, connections, sort_by="pref_ori", weight="n_synapses", ax=None,
@@ -36,7 +29,7 @@ def plot_connectivity_matrix(units, connections, sort_by="pref_ori", weight="n_s
         raise KeyError(f"sort_by={sort_by!r} is not a unit-table column; it has {list(units.columns)}")
     ordered = units.sort_values(sort_by, kind="stable", na_position="last").reset_index(drop=True)
     matrix = adjacency_matrix(ordered, connections, weight=weight).toarray()
-    ax = _axes(ax)
+    ax = axes(ax)
     image = ax.imshow(matrix, cmap=cmap, interpolation="nearest", aspect="equal",
                       vmax=max(1.0, float(np.percentile(matrix[matrix > 0], 95))) if (matrix > 0).any() else 1.0)
     ax.figure.colorbar(image, ax=ax, label=weight or "connected")
@@ -60,7 +53,7 @@ def plot_like_to_like(units, connections, n_bins=4, ax=None):
     summary = like_to_like(units, connections, n_bins=n_bins)
     centres = (summary["delta_ori_low"] + summary["delta_ori_high"]) / 2
     err = np.sqrt(summary["p_connect"] * (1 - summary["p_connect"]) / summary["n_pairs"].clip(lower=1))
-    ax = _axes(ax)
+    ax = axes(ax)
     ax.errorbar(centres, summary["p_connect"], yerr=err, marker="o", capsize=3)
     ax.set_xlabel("|Δ pref_ori| (deg)")
     ax.set_ylabel("connection probability")

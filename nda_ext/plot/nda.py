@@ -5,10 +5,12 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from nda_ext.plot.axes import axes
+
 
 def plot_traces(frame_times, traces, labels=None, ax=None, offset: float = 1.0):
     """Stacked traces (n_units, n_frames), each scaled to its own max, against time in s."""
-    ax = ax or plt.subplots(figsize=(10, 0.6 * len(traces) + 1))[1]
+    ax = axes(ax, figsize=(10, 0.6 * len(traces) + 1))
     for i, trace in enumerate(np.asarray(traces, float)):
         peak = np.nanmax(np.abs(trace)) or 1.0
         ax.plot(frame_times, trace / peak + i * offset, lw=0.6)
@@ -31,7 +33,7 @@ def plot_trial_frames(movie, n: int = 6, fps: float | None = None):
 
 def plot_oracle_raster(raster, pearson: float | None = None, ax=None):
     """Oracle raster (repeats x clips x frames) as an image: repeats down, clips side by side."""
-    ax = ax or plt.subplots(figsize=(10, 3))[1]
+    ax = axes(ax, figsize=(10, 3))
     repeats, clips, frames = raster.shape
     ax.imshow(raster.reshape(repeats, clips * frames), aspect="auto", cmap="viridis", interpolation="nearest")
     for c in range(1, clips):
@@ -45,7 +47,7 @@ def plot_oracle_raster(raster, pearson: float | None = None, ax=None):
 
 def plot_masks(masks, background=None, ax=None):
     """Outline of every mask (height x width x n_masks) over an optional background image."""
-    ax = ax or plt.subplots(figsize=(4, 6))[1]
+    ax = axes(ax, figsize=(4, 6))
     if background is not None:
         ax.imshow(background, cmap="gray")
     for i in range(masks.shape[-1]):

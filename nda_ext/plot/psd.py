@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from nda_ext.compute.psd import psd_columns
+from nda_ext.plot.axes import axes
 
 
 def plot_psd(summary: pd.DataFrame, ax=None, label: str = "area", title: str | None = None, **line_kwargs):
@@ -20,15 +21,13 @@ def plot_psd(summary: pd.DataFrame, ax=None, label: str = "area", title: str | N
     Returns:
         The Axes.
     """
-    import matplotlib.pyplot as plt
 
     columns, freqs = psd_columns(summary)
     if not columns:
         raise ValueError("summary: no psd_<f> columns to plot")
     if label not in summary.columns:
         raise ValueError(f"summary: no column {label!r} to label curves by (have {list(summary.columns)})")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
+    ax = axes(ax, figsize=(5, 3.5))
     for name, power in zip(summary[label], summary[columns].to_numpy(dtype=float)):
         ax.plot(freqs, power, label=str(name), **line_kwargs)
     ax.set_xlabel("frequency (Hz)")

@@ -1,20 +1,13 @@
 """Tuning and reliability plots: a unit's direction tuning with its bi-von Mises fit, preferred-orientation
 histograms by brain area, and oracle / correlation distributions. Angles in degrees (package convention)."""
-import matplotlib.pyplot as plt
 import numpy as np
 
 from nda_ext.compute.vonmises import bi_von_mises
+from nda_ext.plot.axes import axes
 
 __all__ = ["plot_tuning_curve", "plot_pref_ori_histogram", "plot_quality_distribution"]
 
 _FIT_KEYS = ("mu", "phi", "kappa", "scale", "bias")
-
-
-def _axes(ax, polar=False):
-    if ax is not None:
-        return ax
-    _, ax = plt.subplots(subplot_kw={"projection": "polar"} if polar else None)
-    return ax
 
 
 def _require_columns(df, columns):
@@ -43,7 +36,7 @@ def plot_tuning_curve(directions_deg, mean, fit=None, sem=None, polar=False, ax=
     mean = np.asarray(mean, dtype=float)
     order = np.argsort(directions)
     directions, mean = directions[order], mean[order]
-    ax = _axes(ax, polar)
+    ax = axes(ax, polar=polar)
     grid = np.linspace(0.0, 360.0, 361)
     if polar:
         closed = np.r_[directions, directions[:1] + 360.0]
@@ -82,7 +75,7 @@ def plot_pref_ori_histogram(df, area_col="brain_area", ori_col="pref_ori", bin_d
         KeyError: if a column is missing.
     """
     _require_columns(df, [area_col, ori_col])
-    ax = _axes(ax)
+    ax = axes(ax)
     bins = np.arange(0.0, 180.0 + bin_deg, bin_deg)
     for area, group in df.groupby(area_col, sort=True):
         values = group[ori_col].to_numpy(dtype=float)
@@ -113,7 +106,7 @@ def plot_quality_distribution(df, columns=("oracle",), bins=50, ax=None):
     """
     columns = list(columns)
     _require_columns(df, columns)
-    ax = _axes(ax)
+    ax = axes(ax)
     values = {c: df[c].to_numpy(dtype=float) for c in columns}
     values = {c: v[np.isfinite(v)] for c, v in values.items()}
     pooled = np.concatenate(list(values.values()))

@@ -5,14 +5,9 @@ Each function draws on ``ax`` (a new figure when None) and returns the axes.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-
-def _axes(ax, **subplot):
-    if ax is not None:
-        return ax
-    return plt.figure(figsize=(6, 3.5) if not subplot else (4, 4)).add_subplot(**subplot)
+from nda_ext.plot.axes import axes
 
 
 def prediction_trace(recorded: np.ndarray, predicted: np.ndarray, fps: float, *, unit_id=None, cc=None,
@@ -31,7 +26,7 @@ def prediction_trace(recorded: np.ndarray, predicted: np.ndarray, fps: float, *,
     if recorded.shape != predicted.shape or recorded.ndim != 1:
         raise ValueError(f"recorded and predicted must be 1-D of equal length, got {recorded.shape}, "
                          f"{predicted.shape}")
-    ax = _axes(ax)
+    ax = axes(ax, figsize=(6, 3.5))
     t = np.arange(len(recorded)) / fps
     ax.plot(t, recorded, color="0.3", lw=1, label="recorded")
     ax.plot(t, predicted, color="tab:blue", lw=1.2, label="digital twin")
@@ -47,7 +42,7 @@ def cc_norm_distribution(cc_norm: np.ndarray, *, bins: int = 40, label: str | No
     """Histogram of cc_norm over units with its median marked (NaNs dropped; values > 1 kept, not clipped)."""
     values = np.asarray(cc_norm, float)
     values = values[np.isfinite(values)]
-    ax = _axes(ax)
+    ax = axes(ax, figsize=(6, 3.5))
     ax.hist(values, bins=bins, color="tab:blue", alpha=0.8, label=label)
     if values.size:
         median = float(np.median(values))
@@ -72,7 +67,7 @@ def tuning_comparison(directions: np.ndarray, in_silico: np.ndarray, recorded: n
         polar: polar axes (closed curves) or a linear direction axis.
         ax: matplotlib axes (polar when ``polar``).
     """
-    ax = _axes(ax, projection="polar") if polar else _axes(ax)
+    ax = axes(ax, figsize=(4, 4), polar=True) if polar else axes(ax, figsize=(6, 3.5))
     curves = [("digital twin", directions, in_silico, "tab:blue")]
     if recorded is not None:
         curves.append(("recorded", directions if recorded_directions is None else recorded_directions, recorded,

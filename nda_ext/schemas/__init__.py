@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from types import ModuleType
+
+from nda_ext.dj import active
 
 #: Schema modules in dependency order (each may reference the ones before it).
 SCHEMA_NAMES: tuple[str, ...] = ("nda", "demo", "tuning", "twin", "export", "sensorium", "em")
@@ -59,9 +62,19 @@ def activate(prefix: str | None = None, nda: str | None = None, *, create_tables
         bound["nda"] = nda_module
     for name, module in bound.items():
         if name != "nda":
-            module.nda = nda_module  # makes and key sources resolve `nda` at call time
+            _point_at_nda(module, nda_module)
             _bind(module.schema, prefix + name, connection, create_tables, {"nda": nda_module})
+    active.remember(bound)
     return bound
+
+
+def _point_at_nda(module: ModuleType, nda_module: ModuleType) -> None:
+    """Set ``nda`` in a schema module and in each of its submodules that refers to it (makes resolve it at call
+    time), so ``activate(nda=...)`` redirects every table of a schema package to the chosen nda tables."""
+    prefix = module.__name__ + "."
+    for name, loaded in list(sys.modules.items()):
+        if (loaded is module or name.startswith(prefix)) and hasattr(loaded, "nda"):
+            loaded.nda = nda_module
 
 
 def _bind(schema, name: str, connection, create_tables, add_objects: dict) -> None:

@@ -2,7 +2,7 @@
 
 import datajoint as dj
 
-from nda_ext.schemas import nda  # rebound by activate(nda=...)
+from nda_ext.schemas import nda  # noqa: F401  (`-> nda.X` in definitions; rebound by activate(nda=...))
 
 schema = dj.Schema()
 

@@ -9,10 +9,10 @@ them as a CSV keyed by mouse, scan and area with ``psd_<f>`` columns (the layout
 import datajoint as dj
 import numpy as np
 
-from nda_ext.compute.psd import psd_summary_frame, psd_columns
-from nda_ext.insert import bulk_insert
-from nda_ext.make import FingerprintedMake
-from nda_ext.scan_data import fetch_scan_traces
+from nda_ext.compute.psd import psd_columns, psd_summary_frame
+from nda_ext.dj.insert import bulk_insert
+from nda_ext.dj.make import FingerprintedMake
+from nda_ext.nda.scan_data import fetch_scan_traces
 from nda_ext.schemas import nda  # rebound by activate(nda=...)
 
 schema = dj.Schema()

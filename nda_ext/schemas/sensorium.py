@@ -1,8 +1,8 @@
 """Sensorium 2022 static datasets imported into the database, their reliability and prediction scores.
 
 Filled by :func:`nda_ext.sources.sensorium.ingest` (Dataset, Neuron, Trial) and
-:func:`nda_ext.sources.sensorium_ingest.add_predictions` (Prediction); ``Oracle`` and ``Score`` are computed by
-``populate`` with the Sensorium metrics of :mod:`nda_ext.compute.sensorium_metrics`. Responses are stored as the
+:func:`nda_ext.sources.sensorium.ingest.add_predictions` (Prediction); ``Oracle`` and ``Score`` are computed by
+``populate`` with the Sensorium metrics of :mod:`nda_ext.compute.sensorium.metrics`. Responses are stored as the
 files hold them (Sensorium standardises them per neuron by its training-set std).
 """
 
@@ -12,9 +12,9 @@ import datajoint as dj
 import numpy as np
 import pandas as pd
 
-from nda_ext.compute.sensorium_metrics import fev, oracle_corr_jackknife, score_predictions
-from nda_ext.insert import bulk_insert
-from nda_ext.make import FingerprintedMake
+from nda_ext.compute.sensorium.metrics import fev, oracle_corr_jackknife, score_predictions
+from nda_ext.dj.insert import bulk_insert
+from nda_ext.dj.make import FingerprintedMake
 
 schema = dj.Schema()
 
@@ -240,7 +240,7 @@ class Score(FingerprintedMake, dj.Computed):
 
 @dataclass
 class StoredDataset:
-    """An imported dataset in the shape :func:`~nda_ext.compute.sensorium_metrics.score_predictions` expects."""
+    """An imported dataset in the shape :func:`~nda_ext.compute.sensorium.metrics.score_predictions` expects."""
 
     kind: str
     trials: pd.DataFrame

@@ -1,16 +1,16 @@
 """Direction tuning from recorded Monet2 trials and oracle / noise-ceiling scores, one make per scan.
 
 Angles in degrees, our convention (0 = rightward motion, counter-clockwise positive); pref_ori in [0, 180),
-pref_dir in [0, 360). Formulas: ``reference/metrics.md``; the math lives in :mod:`nda_ext.compute`.
+pref_dir in [0, 360). Formulas: ``docs/metrics.md``; the math lives in :mod:`nda_ext.compute`.
 """
 
 import datajoint as dj
 
 from nda_ext.compute.scan_tuning import direction_tuning, oracle_scores
-from nda_ext.insert import bulk_insert
-from nda_ext.make import FingerprintedMake
+from nda_ext.dj.insert import bulk_insert
+from nda_ext.dj.make import FingerprintedMake
+from nda_ext.nda.scan_data import fetch_monet2_trials, fetch_oracle_trials, fetch_scan_traces
 from nda_ext.schemas import nda  # rebound by activate(nda=...)
-from nda_ext.scan_data import fetch_monet2_trials, fetch_oracle_trials, fetch_scan_traces
 
 schema = dj.Schema()
 

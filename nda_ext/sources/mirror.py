@@ -11,7 +11,8 @@ from collections.abc import Mapping
 import numpy as np
 from tqdm.auto import tqdm
 
-from nda_ext.insert import atomic, bulk_insert
+from nda_ext.compute.unit_keys import scan_key
+from nda_ext.dj.insert import atomic, bulk_insert
 
 #: Mirror tables in an order that satisfies every foreign key.
 INSERT_ORDER: tuple[str, ...] = (
@@ -40,10 +41,6 @@ STIMULUS_TYPES = ("stimulus.Clip", "stimulus.Monet2", "stimulus.Trippy")
 
 class MirrorInputError(ValueError):
     """Rows that do not fit the nda v8 mirror; the message names the table, key and column."""
-
-
-def _scan_key(row: Mapping) -> tuple[int, int]:
-    return int(row["session"]), int(row["scan_idx"])
 
 
 def _key_text(table: str, row: Mapping, primary_key: list[str]) -> str:
@@ -90,9 +87,10 @@ def validate(tables: Mapping[str, list[Mapping]], nframes: Mapping[tuple[int, in
 
 def _nframes_of(row, nframes, table, primary_keys) -> int:
     try:
-        return nframes[_scan_key(row)]
+        return nframes[tuple(scan_key(row).values())]
     except KeyError:
-        raise MirrorInputError(f"{_key_text(table, row, primary_keys[table])}: scan {_scan_key(row)} is not in "
+        raise MirrorInputError(f"{_key_text(table, row, primary_keys[table])}: "
+                               f"scan {tuple(scan_key(row).values())} is not in "
                                f"nda.Scan and not among the rows being inserted") from None
 
 
@@ -114,9 +112,9 @@ def insert_tables(nda, tables: Mapping[str, list[Mapping]], *, progress: bool = 
     ``Condition`` rows are derived from the stimulus tables and trials. Returns rows inserted per table.
     """
     primary_keys = {name: getattr(nda, name)().primary_key for name in INSERT_ORDER}
-    nframes = {_scan_key(r): int(r["nframes"]) for r in tables.get("Scan", ())}
+    nframes = {tuple(scan_key(r).values()): int(r["nframes"]) for r in tables.get("Scan", ())}
     for key, value in zip(*nda.Scan().to_arrays("nframes", include_key=True)):
-        nframes.setdefault(_scan_key(key), int(value))
+        nframes.setdefault(tuple(scan_key(key).values()), int(value))
     validate(tables, nframes, primary_keys)
     tables = dict(tables, Condition=conditions_of(tables))
     counts = {}

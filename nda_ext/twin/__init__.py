@@ -1,6 +1,6 @@
 """Digital twin of MICrONS scans: our torch model, the official fnn backend, and the registry API.
 
-Public API (``DESIGN.md``)::
+Public API (``docs/design.md``)::
 
     import_release(directory, name, backend="nda_ext" | "fnn")   register a release directory as a model
     export_release(model, directory)                              write a registered model as a release

@@ -8,26 +8,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nda_ext.insert import atomic, bulk_insert
-from nda_ext.twin.makes import check_release, load_model, readout_unit_ids, release_checksum
-from nda_ext.twin.params import DEFAULT_PARAMS
-from nda_ext.twin.release import CONFIG_FILE, SCANS_FILE, UNITS_FILE, export_release as write_release, read_tables, \
-    release_kind, scan_file
+from nda_ext.dj import active
+from nda_ext.dj.insert import atomic, bulk_insert
+from nda_ext.model.params import DEFAULT_PARAMS
+from nda_ext.model.release import CONFIG_FILE, SCANS_FILE, UNITS_FILE, read_tables, release_kind, scan_file
+from nda_ext.model.release import export_release as write_release
+from nda_ext.schemas.twin.makes import check_release, load_model, readout_unit_ids, release_checksum
 
 BACKENDS = ("nda_ext", "fnn")
 
 
 def twin_schema(schemas: dict | None = None):
     """The bound ``twin`` schema module (activating the configured database when nothing is bound)."""
-    if schemas is not None:
-        return schemas["twin"]
-    from nda_ext.schemas import twin
-
-    if twin.schema.database is None:
-        import nda_ext
-
-        return nda_ext.activate()["twin"]
-    return twin
+    return active.bound(schemas)["twin"]
 
 
 def scan_keys(scans) -> list[dict]:
@@ -97,7 +90,7 @@ def register_training(name: str, scans, params: dict | int | None = None, *, des
 
 def import_release(directory, name: str, backend: str = "nda_ext", *, description: str = "",
                    schemas: dict | None = None) -> dict:
-    """Register a release directory (``fnn_release.md`` §2) as model ``name``.
+    """Register a release directory (``docs/fnn_release.md`` §2) as model ``name``.
 
     Only the scans of ``scans.csv`` that are in the nda tables are registered (a release covers 13 MICrONS scans;
     a mirror may hold fewer). The directory is referenced, not copied: its checksum is recorded and checked before
@@ -109,7 +102,7 @@ def import_release(directory, name: str, backend: str = "nda_ext", *, descriptio
             ``scans.csv``; ours also ``config.json``).
         name: registry name.
         backend: ``"nda_ext"`` (a release written by :func:`export_release`) or ``"fnn"`` (the official MICrONS
-            foundation-model release, run with ``nda_ext.twin.fnn_backend.FnnScan``).
+            foundation-model release, run with ``nda_ext.model.fnn_backend.FnnScan``).
         description: free text.
         schemas: bound schema modules.
 

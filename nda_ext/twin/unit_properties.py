@@ -31,7 +31,7 @@ def properties(model: str, scans=None, *, performance_method: str = "default", i
     ``df.attrs["angle_convention"]``): degrees, direction 0 = rightward motion, counter-clockwise positive,
     pref_ori in [0, 180), pref_dir in [0, 360); readout_loc_x / readout_loc_y in [-1, 1], (-1, -1) bottom-left.
     OSI / DSI are the fit-based indices, gOSI / gDSI the vector indices of the in-silico curve
-    (``nda_ext.twin.evaluate.insilico_tuning``); cc_* from ``twin.Performance``. Missing values are NaN (e.g. no
+    (``nda_ext.model.evaluate.insilico_tuning``); cc_* from ``twin.Performance``. Missing values are NaN (e.g. no
     oracle clips, failed fit).
 
     Args:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from nda_ext.compute.correlation import as_repeats
 from nda_ext.compute.scan_tuning import oracle_repeats
-from nda_ext.twin.makes import performance_inputs, scan_twin
+from nda_ext.schemas.twin.makes import performance_inputs, scan_twin
 from nda_ext.twin.registry import twin_schema
 
 

@@ -14,9 +14,6 @@ STACK = dict(stack_session=9, stack_idx=19, motor_z=314.0, motor_y=-173.688, mot
              px_height=661, px_width=706, um_depth=670.0, um_height=1322.0, um_width=1412.0, surf_z=-21.0)
 """The one exported v8 stack (9, 19) with its real geometry."""
 
-AREAS = ("V1", "LM", "AL", "RL")
-
-
 def stack_key():
     """Primary key of the demo stack."""
     return {"stack_session": STACK["stack_session"], "stack_idx": STACK["stack_idx"]}

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 
 from nda_ext.compute.unit_keys import unit_hash, unit_str_key
-
 from nda_ext.sources.demo import anatomy, schedule, segmentation
 from nda_ext.sources.demo.behavior import behavior
 from nda_ext.sources.demo.config import SCAN_INCLUDE, DemoConfig, rng_for

@@ -9,7 +9,7 @@ import numpy as np
 
 from nda_ext.compute.scan_arrays import ClipTrials, ScanTraces
 from nda_ext.compute.scan_tuning import oracle_scores
-from nda_ext.insert import atomic, bulk_insert
+from nda_ext.dj.insert import atomic, bulk_insert
 from nda_ext.sources.mirror import insert_tables
 
 TRUTH_COLUMNS = ("session", "scan_idx", "unit_id", "pref_dir", "pref_ori", "planted_gosi", "planted_gdsi", "rf_x",

@@ -1,4 +1,4 @@
-"""Whole-scan ``Stimulus.movie`` built like the BCM export (nda_v8.md section 5.6), in chunks of scan frames.
+"""Whole-scan ``Stimulus.movie`` built like the BCM export (docs/nda_v8.md section 5.6), in chunks of scan frames.
 
 The display-rate signal (condition frames, black/grey padding, last frame held through gaps) is low-passed to the
 scan rate and linearly interpolated at the scan frame times by :func:`nda_ext.compute.resample.resample`, then
@@ -9,7 +9,6 @@ result equals resampling the whole display signal at once (the Hamming filter sp
 import numpy as np
 
 from nda_ext.compute.resample import resample, resize_frames
-
 from nda_ext.sources.demo.config import MOVIE_SHAPE
 from nda_ext.sources.demo.schedule import BLACK, GREY
 

@@ -25,7 +25,6 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from nda_ext.compute.resample import resize_frames
-
 from nda_ext.sources.demo.config import MOVIE_SHAPE
 from nda_ext.sources.demo.stimuli import MONET2_PARAMS
 

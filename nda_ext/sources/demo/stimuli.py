@@ -164,8 +164,6 @@ def trippy_row(rng, cfg, label):
     )
 
 
-CONDITION_MAKERS = {"Clip": clip_row, "Monet2": monet2_row, "Trippy": trippy_row}
-
 
 def condition_frames(table, row):
     """The condition's movie as a (T, H, W) array (a view where possible) for any of Clip, Monet2, Trippy."""
