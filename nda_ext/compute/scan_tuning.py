@@ -13,7 +13,7 @@ from nda_ext.compute.epochs import direction_curves, monet2_segments, segment_re
 from nda_ext.compute.oracle import oracle_correlation, oracle_raster, oracle_trials
 from nda_ext.compute.permutation import selectivity_permutation_test
 from nda_ext.compute.scan_arrays import ClipTrials, Monet2Trials, ScanTraces
-from nda_ext.compute.selectivity import classic_osi_dsi, global_selectivity
+from nda_ext.compute.selectivity import fit_osi_dsi, global_selectivity
 from nda_ext.compute.vonmises import fit_bi_von_mises
 
 #: Units per chunk when per-unit sample times are materialised (chunk x n_frames float64).
@@ -58,6 +58,11 @@ def _check_method(method: dict) -> None:
 def direction_tuning(traces: ScanTraces, trials: Monet2Trials, method: dict) -> tuple[dict, list[dict]]:
     """Direction tuning of every unit of a scan (docs/metrics.md: "gOSI" to "Permutation p-values").
 
+    gOSI / gDSI and their pref_ori / pref_dir are vector indices of the mean curve. OSI / DSI are the fit-based
+    indices of cajal/foundation at the fitted preferred direction ``mu`` (docs/metrics.md, "Fit-based OSI and
+    DSI"): not the raw curve at the vector angle, which is noise for orientation cells with little direction bias.
+    NaN (NULL) where the fit fails.
+
     Args:
         traces: Activity of the scan.
         trials: Its Monet2 trials.
@@ -72,11 +77,11 @@ def direction_tuning(traces: ScanTraces, trials: Monet2Trials, method: dict) -> 
     precision = float(method["precision_deg"])
     directions, curves, counts = direction_curves(responses, segment_dirs, precision)
     vector = global_selectivity(curves, directions)
-    classic = classic_osi_dsi(curves, directions, vector["pref_dir"])
     rounded = (np.round(segment_dirs / precision) * precision) % 360.0
     fit = fit_bi_von_mises(rounded, responses, min_directions=int(method["min_directions"]))
+    indices = fit_osi_dsi(fit.mu, fit.phi, fit.kappa, fit.scale, fit.bias)
     columns = {name: _finite_or_none(vector[name]) for name in ("gosi", "gdsi", "pref_ori", "pref_dir")}
-    columns.update({name: _finite_or_none(classic[name]) for name in ("osi", "dsi")})
+    columns.update({name: _finite_or_none(indices[name]) for name in ("osi", "dsi")})
     columns.update({name: _finite_or_none(getattr(fit, name)) for name in FIT_COLUMNS})
     n_perm = int(method["n_permutations"])
     if n_perm > 0:

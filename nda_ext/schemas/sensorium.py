@@ -12,7 +12,7 @@ import datajoint as dj
 import numpy as np
 import pandas as pd
 
-from nda_ext.compute.sensorium.metrics import fev, oracle_corr_jackknife, score_predictions
+from nda_ext.compute.sensorium.metrics import repeat_reliability, score_predictions
 from nda_ext.dj.insert import bulk_insert
 from nda_ext.dj.make import FingerprintedMake
 
@@ -135,17 +135,13 @@ class Oracle(FingerprintedMake, dj.Computed):
         return np.asarray(tiers).astype(str), np.asarray(images), np.stack(list(responses))
 
     def make_compute(self, key, tiers, images, responses):
-        for tier in REPEAT_TIERS:
-            rows = tiers == tier
-            ids, counts = np.unique(images[rows], return_counts=True)
-            if (counts >= 2).any():
-                keep = rows & np.isin(images, ids[counts >= 2])
-                oracle = oracle_corr_jackknife(responses[keep], images[keep])
-                explainable = fev(responses[keep], images[keep])
-                parts = [dict(key, neuron=i, oracle=float(o), fev=float(f))
-                         for i, (o, f) in enumerate(zip(oracle, explainable))]
-                return dict(key, tier=tier, n_images=int((counts >= 2).sum()), n_trials=int(keep.sum())), parts
-        raise ValueError(f"dataset {key['dataset']}: no tier has repeated images; the oracle needs repeats")
+        try:
+            found = repeat_reliability(tiers, images, responses, REPEAT_TIERS)
+        except ValueError as error:
+            raise ValueError(f"dataset {key['dataset']}: {error}") from None
+        parts = [dict(key, neuron=i, oracle=float(o), fev=float(f))
+                 for i, (o, f) in enumerate(zip(found["oracle"], found["fev"]))]
+        return dict(key, tier=found["tier"], n_images=found["n_images"], n_trials=found["n_trials"]), parts
 
     def make_insert(self, key, master, parts):
         self.insert1(master)

@@ -72,7 +72,9 @@ class DirectionTuning(FingerprintedMake, dj.Computed):
             mean_responses: Mean response per direction, activity units (n_dir,).
             gosi, gdsi: Global (vector-sum) selectivity, 0..1.
             pref_ori, pref_dir: Vector-sum preferred orientation / direction, deg.
-            osi, dsi: Classic ratio indices from the fitted curve at the fitted preferred direction.
+            osi, dsi: Fit-based indices of cajal/foundation at the fitted preferred direction ``mu``:
+                ``(R_pref - R_orth) / (R_pref + R_orth)`` with each R averaged over both directions of its
+                orientation, and ``1 - f(mu + 180) / f(mu)`` (docs/metrics.md, "Fit-based OSI and DSI").
             mu, phi, kappa, scale, bias, mse: Bi-von Mises fit (mu = preferred direction, deg; phi >= 0.5).
             fit_success: Solver converged.
             fit_reason: '' or why the fit is NULL / unconverged (nan, zero, flat, too_few_directions, not_converged).

@@ -4,6 +4,8 @@ import pytest
 
 from nda_ext.compute.epochs import direction_curves, monet2_segments, segment_responses
 from nda_ext.compute.permutation import selectivity_permutation_test
+from nda_ext.compute.scan_arrays import Monet2Trials, ScanTraces
+from nda_ext.compute.scan_tuning import direction_tuning
 from nda_ext.compute.selectivity import classic_osi_dsi, fit_osi_dsi, global_selectivity
 from nda_ext.compute.vonmises import bi_von_mises
 
@@ -171,3 +173,58 @@ def test_plots_return_axes_with_data():
     with pytest.raises(KeyError, match="pref_dir"):
         plot_pref_ori_histogram(df, ori_col="pref_dir")
     plt.close("all")
+
+
+def _planted_orientation_scan(n_units=60, n_trials=24, fps=10.0, seed=3):
+    """A scan of orientation cells (phi = 0.5: equal responses to both directions of motion), Monet2 trials of
+    16 directions x 0.5 s, traces = bi-von Mises response to the direction shown plus Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    n_dirs, seg = 16, 0.5
+    monet = (rng.permuted(np.tile(np.arange(n_dirs) * 22.5, (n_trials, 1)), axis=1))
+    onsets = np.tile(np.arange(n_dirs) * seg, (n_trials, 1))
+    start = 1.0 + np.arange(n_trials) * (n_dirs * seg + 1.0)
+    trials = Monet2Trials(start_s=start, onsets_s=onsets, directions_deg=monet,
+                          duration_s=np.full(n_trials, n_dirs * seg), n_dirs=np.full(n_trials, n_dirs),
+                          ori_fraction=np.ones(n_trials))
+    t = np.arange(int((start[-1] + n_dirs * seg + 2) * fps)) / fps
+    seg_start, seg_end, ours = monet2_segments(onsets, monet, n_dirs * seg, n_dirs, 1.0, start)
+    pref = rng.uniform(0, 360, n_units)
+    traces = np.full((n_units, t.size), 0.2)
+    for s0, s1, d in zip(seg_start, seg_end, ours):
+        window = (t >= s0) & (t < s1)
+        traces[:, window] = bi_von_mises(d, pref, 0.5, 2.0, 1.0, 0.2)[:, None]
+    traces += rng.normal(scale=0.3, size=traces.shape)
+    scan = ScanTraces(unit_ids=np.arange(1, n_units + 1), traces=traces, frame_times=t,
+                      delays_s=np.zeros(n_units), fps=fps)
+    return scan, trials
+
+
+def _curve(params, direction_deg):
+    """The bi-von Mises curve written out from its definition (docs/metrics.md, "Bi-von Mises fit")."""
+    c = np.cos(np.deg2rad(direction_deg - params["mu"]))
+    return params["scale"] * (params["phi"] * np.exp(params["kappa"] * (c - 1))
+                              + (1 - params["phi"]) * np.exp(params["kappa"] * (-c - 1))) + params["bias"]
+
+
+def _fit_osi_dsi(params):
+    """Fit-based OSI / DSI of cajal/foundation (docs/metrics.md, "Fit-based OSI and DSI")."""
+    ori = params["mu"] % 180
+    r_pref = (_curve(params, ori) + _curve(params, ori + 180)) / 2
+    r_orth = (_curve(params, ori + 90) + _curve(params, ori + 270)) / 2
+    return (r_pref - r_orth) / (r_pref + r_orth), 1 - _curve(params, params["mu"] + 180) / _curve(params, params["mu"])
+
+
+def test_recorded_osi_dsi_are_the_fit_based_indices_at_mu():
+    scan, trials = _planted_orientation_scan()
+    method = {"direction_method": "test", "latency_s": 0.0, "precision_deg": 0.01, "n_permutations": 0,
+              "min_directions": 8, "seed": 0}
+    _, units = direction_tuning(scan, trials, method)
+    fitted = [u for u in units if u["fit_success"]]
+    assert len(fitted) > 0.9 * len(units)
+    osi = np.array([u["osi"] for u in fitted])
+    assert (osi >= 0).all()  # at mu the fitted curve has its maximum, so R_pref >= R_orth
+    planted_osi, _ = _fit_osi_dsi({"mu": 0.0, "phi": 0.5, "kappa": 2.0, "scale": 1.0, "bias": 0.2})
+    assert abs(np.median(osi) - planted_osi) < 0.1
+    for u in fitted:
+        expected_osi, expected_dsi = _fit_osi_dsi(u)
+        np.testing.assert_allclose([u["osi"], u["dsi"]], [expected_osi, expected_dsi], rtol=1e-9)

@@ -12,6 +12,7 @@ from nda_ext.compute.sensorium.metrics import (
     fev,
     feve,
     oracle_corr_jackknife,
+    repeat_reliability,
     score_predictions,
     single_trial_correlation,
     single_trial_correlation_video,
@@ -112,7 +113,7 @@ def test_agreement_with_neuralpredictors(repeats, neuralpredictors):
                                np_functions.corr(responses, predictions, axis=0), rtol=1e-10)
 
 
-def test_video_correlation_skips_burn_in_and_aligns_to_the_end():
+def test_video_correlation_skips_burn_in_and_aligns_to_the_valid_frames():
     rng = np.random.default_rng(1)
     frames = [80, 65, 90]
     responses = [rng.normal(size=(4, t)) for t in frames]
@@ -122,6 +123,9 @@ def test_video_correlation_skips_burn_in_and_aligns_to_the_end():
     full = [np.c_[rng.normal(size=(4, 50)) * 100, r[:, 50:]] for r in responses]
     np.testing.assert_allclose(single_trial_correlation_video(padded, short), 1.0, atol=1e-6)
     np.testing.assert_allclose(single_trial_correlation_video(padded, full), 1.0, atol=1e-6)
+    # the layout the exporter writes: every trial on the 90-frame grid, NaN after the trial's last frame
+    grid = [np.pad(f, ((0, 0), (0, 90 - f.shape[1])), constant_values=np.nan) for f in full]
+    np.testing.assert_allclose(single_trial_correlation_video(padded, grid), 1.0, atol=1e-6)
     target = np.concatenate([r[:, 50:] for r in responses], axis=1).T
     noisy = [s + rng.normal(size=s.shape) for s in short]
     np.testing.assert_allclose(single_trial_correlation_video(padded, noisy),
@@ -183,3 +187,23 @@ def test_score_predictions_video_by_file_number():
                           "neuron_ids": [[7, 6, 5]] * 3})
     summary, per_neuron = score_predictions(table, dataset)
     assert summary["single_trial_correlation"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_repeat_reliability_picks_the_first_tier_with_repeats(repeats):
+    responses, _, image_ids = repeats
+    # the "test" tier shows each image once; the repeated trials are labelled "oracle", one stray trial "train"
+    tiers = np.where(image_ids == 99, "train", "oracle").astype(object)
+    first = {i: np.flatnonzero(image_ids == i)[0] for i in np.unique(image_ids)}
+    once = np.array(list(first.values()))
+    tiers[once] = "test"
+    found = repeat_reliability(tiers, image_ids, responses, ("test", "oracle", "train"))
+    assert found["tier"] == "oracle"
+    assert found["n_images"] == 20 and found["n_trials"] == 80  # 4 of the 5 repeats of each image
+    keep = tiers == "oracle"
+    groups = [responses[keep & (image_ids == i)] for i in range(20)]
+    # leave-one-out oracle from its definition: each trial against the mean of the other repeats of its image
+    loo = np.concatenate([(g.sum(0) - g) / (len(g) - 1) for g in groups])
+    expected = loop_pearson(np.concatenate(groups), loo)
+    np.testing.assert_allclose(found["oracle"], expected, atol=1e-10)
+    with pytest.raises(ValueError, match="no tier of"):
+        repeat_reliability(tiers, image_ids, responses, ("test", "train"))

@@ -55,14 +55,16 @@ def single_trial_correlation(responses, predictions) -> np.ndarray:
 def single_trial_correlation_video(responses, predictions, skip: int = VIDEO_SKIP) -> np.ndarray:
     """Sensorium 2023 single-trial correlation per neuron.
 
-    Each response trial is cut at its first NaN frame (the end of the trial, as ``CutVideos`` does), frames
-    before ``skip`` are dropped, the prediction is aligned to the last ``T - skip`` frames, and all
-    (trial, frame) samples are pooled per neuron.
+    Each response trial is cut at its first NaN frame (its ``n_valid`` frames, as ``CutVideos`` does) and frames
+    before ``skip`` are dropped. A prediction is first cut to the trial's valid frames when it is at least that
+    long (so one on the full NaN-padded grid, the exporter's layout, lines up frame by frame), then aligned to the
+    last ``n_valid - skip`` frames (as the Sensorium 2023 scoring aligns a model output that lacks its first
+    frames). All (trial, frame) samples are pooled per neuron.
 
     Args:
         responses: list of (n_neurons, T_i) recorded responses (NaN-padded after the trial end allowed).
-        predictions: list of (n_neurons, P_i) predictions with P_i >= T_i - skip (a full-length prediction or
-            one with the first ``skip`` frames already dropped).
+        predictions: list of (n_neurons, P_i) predictions with P_i >= n_valid - skip: on the full grid, on the
+            valid frames, or with the first ``skip`` frames already dropped.
         skip: burn-in frames excluded from scoring (50 in Sensorium 2023).
 
     Returns:
@@ -77,6 +79,7 @@ def single_trial_correlation_video(responses, predictions, skip: int = VIDEO_SKI
         n_scored = max(n_valid - skip, 0)
         if prediction.shape[0] != response.shape[0] or prediction.shape[1] < n_scored:
             raise ValueError(f"predictions[{i}]: shape {prediction.shape}, need ({response.shape[0]}, >= {n_scored})")
+        prediction = prediction[:, :n_valid]
         targets.append(response[:, skip:n_valid])
         outputs.append(prediction[:, prediction.shape[1] - n_scored:])
     return np.nan_to_num(corr(np.concatenate(targets, axis=1), np.concatenate(outputs, axis=1), axis=1))
@@ -134,6 +137,34 @@ def oracle_corr_jackknife(responses, image_ids) -> np.ndarray:
     counts = groups.counts[groups.inverse][:, None]
     others = (groups.sums(responses)[groups.inverse] - repeats) / (counts - 1)
     return corr(repeats, others, axis=0)
+
+
+def repeat_reliability(tiers, image_ids, responses, repeat_tiers) -> dict:
+    """Jackknife oracle and FEV per neuron on the first of ``repeat_tiers`` that repeats an image.
+
+    Args:
+        tiers: (n_trials,) tier label of each trial.
+        image_ids: (n_trials,) image shown in each trial.
+        responses: (n_trials, n_neurons).
+        repeat_tiers: tiers to try, in order of preference (e.g. ``("test", "oracle", "validation", "train")``).
+
+    Returns:
+        ``{"tier", "n_images", "n_trials", "oracle" (n_neurons,), "fev" (n_neurons,)}`` over the trials of the chosen
+        tier whose image is shown at least twice.
+
+    Raises:
+        ValueError: No tier in ``repeat_tiers`` shows any image twice.
+    """
+    tiers, image_ids, responses = np.asarray(tiers), np.asarray(image_ids), np.asarray(responses)
+    for tier in repeat_tiers:
+        rows = tiers == tier
+        ids, counts = np.unique(image_ids[rows], return_counts=True)
+        if (counts >= 2).any():
+            keep = rows & np.isin(image_ids, ids[counts >= 2])
+            return {"tier": tier, "n_images": int((counts >= 2).sum()), "n_trials": int(keep.sum()),
+                    "oracle": oracle_corr_jackknife(responses[keep], image_ids[keep]),
+                    "fev": fev(responses[keep], image_ids[keep])}
+    raise ValueError(f"no tier of {list(repeat_tiers)} has repeated images; the oracle needs repeats")
 
 
 def score_static(responses, predictions, image_ids, fev_threshold: float = FEV_THRESHOLD):
