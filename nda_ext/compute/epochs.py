@@ -130,7 +130,7 @@ def segment_responses(traces, sample_times, seg_start, seg_end, latency_s=0.0, c
     return out
 
 
-def direction_labels(directions_deg, precision_deg=1.0):
+def direction_labels(directions_deg, precision_deg=0.01):
     """Group segment directions: rounded to multiples of ``precision_deg`` (mod 360).
 
     Args:
@@ -146,7 +146,7 @@ def direction_labels(directions_deg, precision_deg=1.0):
     return np.unique(rounded, return_inverse=True)
 
 
-def direction_curves(responses, directions_deg, precision_deg=1.0):
+def direction_curves(responses, directions_deg, precision_deg=0.01):
     """Direction tuning curves: NaN-aware mean response per direction.
 
     Args:

@@ -44,7 +44,9 @@ def hamming_lowpass(x, source_rate, target_rate, axis=-1):
     """Low-pass ``x`` along ``axis`` before downsampling to ``target_rate`` (nda ``hamming_filter``).
 
     The symmetric FIR of :func:`hamming_taps` is applied centred (zero phase). Edges are padded with the edge
-    value (the BCM code zero-pads, which makes the first and last second dip towards 0). NaNs propagate over
+    value (``mode="nearest"``); BCM's ``hamming_filter`` uses ``scipy.ndimage.convolve1d``'s default
+    ``mode="reflect"`` (the edge samples mirrored). The two differ only within half a filter length (about 1 s)
+    of each end. NaNs propagate over
     the filter length; :func:`resample` handles NaN gaps. When ``target_rate >= source_rate`` nothing needs
     removing and ``x`` is returned as a float array.
 

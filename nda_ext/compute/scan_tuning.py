@@ -32,12 +32,20 @@ def _chunks(n: int):
         yield slice(begin, min(n, begin + UNIT_CHUNK))
 
 
-def monet2_responses(traces: ScanTraces, trials: Monet2Trials, latency_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Single-segment responses (n_units, n_segments) and segment directions (deg, our convention)."""
+def monet2_responses(traces: ScanTraces, trials: Monet2Trials, latency_s: float,
+                     clip_negative: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Single-segment responses (n_units, n_segments) and segment directions (deg, our convention).
+
+    ``clip_negative`` clips the activity at 0 before averaging (chunk by chunk: the traces are not copied whole).
+    """
     start, end, directions = monet2_segments(trials.onsets_s, trials.directions_deg, trials.duration_s,
                                              trials.n_dirs, trials.ori_fraction, trials.start_s)
+
+    def activity(rows):
+        return np.maximum(traces.traces[rows], 0) if clip_negative else traces.traces[rows]
+
     responses = np.concatenate([
-        segment_responses(traces.traces[rows], unit_sample_times(traces, rows), start, end, latency_s)
+        segment_responses(activity(rows), unit_sample_times(traces, rows), start, end, latency_s)
         for rows in _chunks(len(traces.unit_ids))]) if len(traces.unit_ids) else np.zeros((0, start.size))
     return responses, directions
 
@@ -66,14 +74,16 @@ def direction_tuning(traces: ScanTraces, trials: Monet2Trials, method: dict) -> 
     Args:
         traces: Activity of the scan.
         trials: Its Monet2 trials.
-        method: A ``tuning.DirectionMethod`` row (latency_s, precision_deg, n_permutations, min_directions, seed).
+        method: A ``tuning.DirectionMethod`` row (latency_s, precision_deg, n_permutations, min_directions, seed,
+            clip_negative).
 
     Returns:
         ``(master, units)``: the master attributes (n_trials, n_segments, directions, segment_counts) and one dict
         per unit with the ``DirectionTuning.Unit`` attributes (None for NULL).
     """
     _check_method(method)
-    responses, segment_dirs = monet2_responses(traces, trials, float(method["latency_s"]))
+    responses, segment_dirs = monet2_responses(traces, trials, float(method["latency_s"]),
+                                               bool(method["clip_negative"]))
     precision = float(method["precision_deg"])
     directions, curves, counts = direction_curves(responses, segment_dirs, precision)
     vector = global_selectivity(curves, directions)

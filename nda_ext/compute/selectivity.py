@@ -36,7 +36,9 @@ def global_selectivity(curves, directions_deg):
         directions_deg: directions in degrees ``(n_dir,)``.
 
     Returns:
-        dict with ``gosi``, ``gdsi`` (dimensionless; NaN where ``sum_k r_k <= 0`` or the curve has a NaN),
+        dict with ``gosi``, ``gdsi`` (dimensionless, in [0, 1]; NaN where ``sum_k r_k <= 0``, where a response
+        is negative (the definition needs ``r_k >= 0``; clip activity at 0 first, as foundation does) or where the
+        curve has a NaN),
         ``pref_ori`` (deg, [0, 180)) and ``pref_dir`` (deg, [0, 360)), each of shape ``(n_units,)``.
     """
     curves, directions_deg = _curves(curves, directions_deg)
@@ -45,7 +47,7 @@ def global_selectivity(curves, directions_deg):
     ori_vec = curves @ np.exp(2j * theta)
     dir_vec = curves @ np.exp(1j * theta)
     with np.errstate(invalid="ignore", divide="ignore"):
-        positive = total > 0
+        positive = (total > 0) & ~(curves < 0).any(-1)
         gosi = np.where(positive, np.abs(ori_vec) / total, np.nan)
         gdsi = np.where(positive, np.abs(dir_vec) / total, np.nan)
     return {

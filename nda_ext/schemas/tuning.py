@@ -22,7 +22,10 @@ class DirectionMethod(dj.Lookup):
     Attributes:
         direction_method: Name of the settings.
         latency_s: Response latency added to both edges of every segment window, s.
-        precision_deg: Directions are rounded to multiples of this before grouping, deg.
+        precision_deg: Directions are rounded to multiples of this before grouping, deg (0.01 keeps Monet2's
+            22.5-deg grid; 1 deg would turn it into 0, 22, 45, 68, ...).
+        clip_negative: Clip activity at 0 before tuning, as cajal/foundation does (gOSI / gDSI are defined for
+            non-negative responses; a curve with a negative mean gets NULL indices).
         n_permutations: Shuffles of direction labels for the gOSI / gDSI p-values.
         min_directions: Fewer distinct directions with finite responses leave the fit NULL.
         seed: Seed of the permutation test.
@@ -36,11 +39,13 @@ class DirectionMethod(dj.Lookup):
     n_permutations: int32
     min_directions: int32
     seed: int32
+    clip_negative: bool
     description: varchar(255)
     """
     contents = [
-        ("default", 0.1, 1.0, 1000, 5, 0, "100 ms latency, 1 deg precision, 1000 permutations"),
-        ("fast", 0.1, 1.0, 0, 5, 0, "as default without the permutation test"),
+        ("default", 0.1, 0.01, 1000, 5, 0, True, "100 ms latency, 0.01 deg precision, activity clipped at 0, "
+                                                "1000 permutations"),
+        ("fast", 0.1, 0.01, 0, 5, 0, True, "as default without the permutation test"),
     ]
 
 
@@ -146,8 +151,9 @@ class Oracle(FingerprintedMake, dj.Computed):
         """Reliability of one unit.
 
         Attributes:
-            pearson: Leave-one-out oracle: mean over repeats of corr(repeat, mean of the other repeats), pooled
-                over clips.
+            pearson: Leave-one-out oracle: one Pearson correlation per unit over every (repeat, clip, frame)
+                sample, between the response and the mean of the other repeats at that clip frame (pooled, as
+                neuralpredictors' ``oracle_corr_jackknife``; not a mean of per-repeat correlations).
             cc_max: Noise ceiling (Schoppe et al. 2016, variable-repeat form), NULL where the signal power < 0.
             trials: Trials used (clips x repeats).
         """

@@ -217,7 +217,7 @@ def _fit_osi_dsi(params):
 def test_recorded_osi_dsi_are_the_fit_based_indices_at_mu():
     scan, trials = _planted_orientation_scan()
     method = {"direction_method": "test", "latency_s": 0.0, "precision_deg": 0.01, "n_permutations": 0,
-              "min_directions": 8, "seed": 0}
+              "min_directions": 8, "seed": 0, "clip_negative": True}
     _, units = direction_tuning(scan, trials, method)
     fitted = [u for u in units if u["fit_success"]]
     assert len(fitted) > 0.9 * len(units)
@@ -228,3 +228,26 @@ def test_recorded_osi_dsi_are_the_fit_based_indices_at_mu():
     for u in fitted:
         expected_osi, expected_dsi = _fit_osi_dsi(u)
         np.testing.assert_allclose([u["osi"], u["dsi"]], [expected_osi, expected_dsi], rtol=1e-9)
+
+
+def test_negative_activity_is_clipped_and_gosi_stays_in_unit_range():
+    # r = 2 at 0 deg and -0.1 elsewhere: unclipped, the vector index is 4.2, outside its [0, 1] definition
+    curve = np.r_[2.0, np.full(15, -0.1)]
+    assert np.isnan(global_selectivity(curve[None], DIRS)["gosi"][0])
+    np.testing.assert_allclose(global_selectivity(np.maximum(curve, 0)[None], DIRS)["gosi"], [1.0])
+    scan, trials = _planted_orientation_scan(n_units=20)
+    method = {"direction_method": "test", "latency_s": 0.0, "precision_deg": 0.01, "n_permutations": 0,
+              "min_directions": 8, "seed": 0, "clip_negative": True}
+    scan.traces -= 0.5  # baseline below 0: responses to non-preferred directions are negative
+    _, clipped = direction_tuning(scan, trials, method)
+    _, raw = direction_tuning(scan, trials, dict(method, clip_negative=False))
+    assert all(0 <= u["gosi"] <= 1 for u in clipped)
+    assert all(u["gosi"] is None for u in raw)  # negative curves: the index is undefined
+    assert all(u["mean_responses"].min() >= 0 for u in clipped)
+
+
+def test_default_precision_keeps_the_monet2_grid():
+    monet = np.arange(16) * 22.5
+    directions, _, counts = direction_curves(np.ones((1, 16)), (90 - monet) % 360)
+    np.testing.assert_allclose(directions, np.arange(16) * 22.5)
+    assert (np.asarray(counts) == 1).all()
